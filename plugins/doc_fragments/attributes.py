@@ -1,0 +1,43 @@
+# Copyright: sysguard.systemd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Attributes shared by the collection's modules."""
+
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description: With C(check_mode), the module plans and reports what it would change, and changes nothing.
+  diff_mode:
+    description: With C(--diff), the module shows each unit's state before and after (or as it would be, in check mode).
+  platform:
+    description: The kind of target host the module runs on.
+    support: N/A
+"""
+
+    # For modules that only read state.
+    INFO_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads; it never changes the host.
+  diff_mode:
+    support: N/A
+    details:
+      - The module only reads; it never changes the host.
+"""
+
+    PLATFORM = r"""
+options: {}
+attributes:
+  platform:
+    platforms: posix
+    details:
+      - Hosts whose service manager is systemd.
+"""

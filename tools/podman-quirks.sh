@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Print the path of a containers.conf that works around limits of the machine we
+# run on, or nothing when stock podman settings work (a developer laptop).
+#
+# Two limits are known:
+# - hybrid cgroups (v1 hierarchies with v2 mounted under "unified"): crun refuses
+#   them, runc handles them;
+# - no CAP_SYS_RESOURCE: podman's default nofile/nproc limits (1048576) are above
+#   the hard limits, so setrlimit fails unless the limits are given explicitly.
+#   Values near the hard limit were refused too (runc's own process runs with lower
+#   limits), so a modest 4096, or the hard limit if lower, is used.
+set -euo pipefail
+
+out=${1:?usage: podman-quirks.sh OUTPUT_FILE}
+
+wanted_limit=1048576
+runtime=
+ulimits=
+
+if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = tmpfs ] \
+  && [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+  runtime=runc
+fi
+
+hard_nofile=$(ulimit -Hn)
+hard_nproc=$(ulimit -Hu)
+if [ "$hard_nofile" != unlimited ] && [ "$hard_nofile" -lt "$wanted_limit" ] \
+  || { [ "$hard_nproc" != unlimited ] && [ "$hard_nproc" -lt "$wanted_limit" ]; }; then
+  limit() { if [ "$1" = unlimited ] || [ "$1" -gt 4096 ]; then echo 4096; else echo "$1"; fi; }
+  nofile=$(limit "$hard_nofile")
+  nproc=$(limit "$hard_nproc")
+  ulimits="\"nofile=$nofile:$nofile\", \"nproc=$nproc:$nproc\""
+fi
+
+if [ -z "$runtime" ] && [ -z "$ulimits" ]; then
+  rm -f "$out"
+  exit 0
+fi
+
+mkdir -p "$(dirname "$out")"
+{
+  echo "# Written by tools/podman-quirks.sh for this machine; do not edit."
+  if [ -n "$ulimits" ]; then
+    echo "[containers]"
+    echo "default_ulimits = [$ulimits]"
+  fi
+  if [ -n "$runtime" ]; then
+    echo "[engine]"
+    echo "runtime = \"$runtime\""
+  fi
+} > "$out.tmp"
+mv "$out.tmp" "$out"
+echo "$out"
