@@ -57,7 +57,7 @@ venv: $(VENV)/.installed $(COLLECTION_LINK)
 $(VENV)/.installed: requirements/test.txt | deps
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements/test.txt
+	$(VENV)/bin/python -m pip install -qq --disable-pip-version-check -r requirements/test.txt
 	touch $@
 
 $(COLLECTION_LINK):
