@@ -1,0 +1,184 @@
+# Copyright: sysguard.systemd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan masking: from the units' state and the request to the actions to take.
+
+Pure functions only: no systemctl, no file system. The same plan drives check mode
+(report it), the real run (apply it) and verification (compare against it).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
+    DirEntry,
+    PERSISTENT_DIR,
+    RUNTIME_DIR,
+)
+
+MaskRequest = namedtuple("MaskRequest", ["state", "runtime", "now"])
+"""What the user asked: state ``masked`` or ``unmasked``, runtime, now."""
+
+
+class MaskPlan(namedtuple("MaskPlan", [
+    "mask_persistent", "mask_runtime", "unmask_persistent", "unmask_runtime", "stop",
+    "expected",
+])):
+    """Units for each kind of action, in request order, and the expected states.
+
+    ``expected`` maps each unit to the UnitState it should have afterwards.
+    """
+
+    __slots__ = ()
+
+    @property
+    def has_changes(self):
+        return any(self[:5])
+
+
+class PlanError(ValueError):
+    """The request cannot be carried out; ``problems`` maps unit -> reason."""
+
+    def __init__(self, problems):
+        self.problems = problems
+        super().__init__("; ".join("%s: %s" % item for item in problems.items()))
+
+
+def check_request(request, unit_names):
+    """Refuse option combinations that cannot apply, before reading anything."""
+    problems = {}
+    if request.now and request.state != "masked":
+        problems["now"] = "now=true stops units, which only applies with state=masked"
+    if request.now:
+        for unit_name in unit_names:
+            if unit_name.kind == "template":
+                problems[unit_name.unit] = (
+                    "a template never runs itself, so now=true cannot stop it; "
+                    "name its instances (for example %s) to stop them"
+                    % unit_name.unit.replace("@.", "@INSTANCE.")
+                )
+    if problems:
+        raise PlanError(problems)
+
+
+def plan_masking(request, states):
+    """Return the MaskPlan that takes ``states`` (UnitState list) to ``request``.
+
+    Raises PlanError naming every unit that cannot be brought there and why,
+    before anything is changed.
+    """
+    actions = {"mask_persistent": [], "mask_runtime": [], "unmask_persistent": [],
+               "unmask_runtime": [], "stop": []}
+    expected = {}
+    problems = {}
+    for state in states:
+        if state.unit in expected:
+            continue  # an alias and its unit were both requested
+        if request.state == "masked":
+            unit_actions, problem = _plan_mask(request, state)
+        else:
+            unit_actions, problem = _plan_unmask(request, state)
+        if problem:
+            problems[state.unit] = problem
+            continue
+        for action in unit_actions:
+            actions[action].append(state.unit)
+        expected[state.unit] = _expected_state(state, unit_actions)
+    if problems:
+        raise PlanError(problems)
+    return MaskPlan(expected=expected, **actions)
+
+
+def _plan_mask(request, state):
+    actions = []
+    has_mask = state.persistent.kind == "mask" or state.runtime.kind == "mask"
+    blocker = _blocking_entry(state.persistent)
+    if request.runtime:
+        if not has_mask:
+            if blocker:
+                return [], blocker + (
+                    "; a runtime mask cannot override it either, because /etc "
+                    "outranks /run"
+                )
+            runtime_blocker = _blocking_entry(state.runtime)
+            if runtime_blocker:
+                return [], runtime_blocker
+            actions.append("mask_runtime")
+    elif state.persistent.kind != "mask":
+        if blocker:
+            return [], blocker + (
+                "; and a runtime mask would not override it either, because /etc "
+                "outranks /run"
+            )
+        actions.append("mask_persistent")
+    if request.now and state.is_running:
+        actions.append("stop")
+    return actions, None
+
+
+def _plan_unmask(request, state):
+    actions = []
+    if state.runtime.kind == "mask":
+        actions.append("unmask_runtime")
+    if not request.runtime and state.persistent.kind == "mask":
+        actions.append("unmask_persistent")
+    if not request.runtime:
+        removed = set(_ENTRY_OF[a](state).path for a in actions)
+        if state.load_state == "masked" and state.fragment_path and state.fragment_path not in removed:
+            return [], (
+                "masked by %s, which is not a link to /dev/null in %s or %s; "
+                "only such masks are removed, so it is left alone"
+                % (state.fragment_path, PERSISTENT_DIR, RUNTIME_DIR)
+            )
+    return actions, None
+
+
+def _blocking_entry(entry):
+    """Why ``entry`` keeps systemctl from writing a mask there, or None."""
+    if entry.kind == "file":
+        what = "a unit file"
+    elif entry.kind == "link":
+        what = "a link to %s (a linked unit file or an alias)" % entry.target
+    else:
+        return None
+    return (
+        "%s already exists and is %s, not a mask; systemctl will not replace it, "
+        "and this module never removes it" % (entry.path, what)
+    )
+
+
+_ENTRY_OF = {
+    "mask_persistent": lambda state: state.persistent,
+    "unmask_persistent": lambda state: state.persistent,
+    "mask_runtime": lambda state: state.runtime,
+    "unmask_runtime": lambda state: state.runtime,
+}
+
+
+def _expected_state(state, actions):
+    """The state the unit should be in once ``actions`` are applied."""
+    if not actions:
+        return state
+    persistent, runtime = state.persistent, state.runtime
+    if "mask_persistent" in actions:
+        persistent = DirEntry(persistent.path, "mask", "/dev/null")
+    if "unmask_persistent" in actions:
+        persistent = DirEntry(persistent.path, "missing", None)
+    if "mask_runtime" in actions:
+        runtime = DirEntry(runtime.path, "mask", "/dev/null")
+    if "unmask_runtime" in actions:
+        runtime = DirEntry(runtime.path, "missing", None)
+
+    expected = state._replace(persistent=persistent, runtime=runtime)
+    if "stop" in actions:
+        expected = expected._replace(active_state="inactive")
+    if expected.mask == state.mask:
+        return expected
+    if persistent.kind == "mask":
+        return expected._replace(load_state="masked", unit_file_state="masked",
+                                 fragment_path=persistent.path)
+    if runtime.kind == "mask":
+        return expected._replace(load_state="masked", unit_file_state="masked-runtime",
+                                 fragment_path=runtime.path)
+    # Unmasked: what systemd loads instead is only known once it has reloaded.
+    return expected._replace(load_state=None, unit_file_state=None, fragment_path=None)

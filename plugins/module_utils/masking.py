@@ -1,0 +1,273 @@
+# Copyright: sysguard.systemd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Mask and unmask units: read -> plan -> apply -> verify -> report.
+
+Each step is one function below. Reads and actions are batched: one
+`systemctl show` for all units, then one systemctl call per kind of action.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import (
+    PlanError,
+    check_request,
+    plan_masking,
+)
+from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import (
+    SystemctlError,
+    systemd_is_running,
+)
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
+    InvalidUnitNames,
+    parse_unit_names,
+)
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
+    PERSISTENT_DIR,
+    RUNTIME_DIR,
+    parse_list_unit_files,
+    parse_show,
+    read_dir_entry,
+    state_from_show,
+    state_of_template,
+)
+
+
+class MaskingFailed(Exception):
+    """The run failed; ``result`` still says what it changed before failing."""
+
+    def __init__(self, msg, result):
+        super().__init__(msg)
+        self.msg = msg
+        self.result = result
+
+
+def run_masking(systemctl, names, request, check_mode=False, diff=False):
+    """Bring the named units to ``request``; return the module result.
+
+    Raises MaskingFailed. Every error that can be known in advance (bad names,
+    options that do not apply, files in the way) is raised before any change.
+    """
+    try:
+        unit_names = parse_unit_names(names)
+        check_request(request, unit_names)
+    except (InvalidUnitNames, PlanError) as exc:
+        raise MaskingFailed(str(exc), _empty_result())
+    if not systemd_is_running():
+        raise MaskingFailed(
+            "systemd is not the running service manager on this host (no %s), so "
+            "the units' state cannot be read" % RUNTIME_DIR,
+            _empty_result(),
+        )
+
+    try:
+        before = read_units(systemctl, unit_names)
+        plan = plan_masking(request, before)
+    except (SystemctlError, PlanError) as exc:
+        raise MaskingFailed("nothing was changed: %s" % exc, _empty_result())
+
+    if check_mode or not plan.has_changes:
+        after = [plan.expected[state.unit] for state in before]
+        return report(unit_names, before, after, plan, diff, systemctl.commands)
+
+    try:
+        apply_plan(systemctl, plan)
+    except SystemctlError as exc:
+        after = _read_after_failure(systemctl, unit_names, before)
+        result = report(unit_names, before, after, plan, diff, systemctl.commands)
+        raise MaskingFailed(
+            "%s; changed before the failure: %s" % (exc, _changed_summary(result)), result)
+
+    after = read_units(systemctl, _acted_on(unit_names, before))
+    result = report(unit_names, before, after, plan, diff, systemctl.commands)
+    problems = verify(plan, after)
+    if problems:
+        raise MaskingFailed(
+            "the change did not take effect: %s; changed: %s" % (
+                "; ".join("%s: %s" % item for item in problems.items()),
+                _changed_summary(result)),
+            result,
+        )
+    return result
+
+
+def read_units(systemctl, unit_names):
+    """Read the state of every unit in one batch; UnitStates in request order.
+
+    An alias is read as the unit it names, so its state's ``unit`` is that unit.
+    """
+    unit_names = [_resolve_alias_link(u) for u in unit_names]
+    states = {}
+    loadable = [u for u in unit_names if u.kind != "template"]
+    if loadable:
+        blocks = parse_show(systemctl.show(u.unit for u in loadable))
+        if len(blocks) != len(loadable):
+            raise SystemctlError(systemctl.commands[-1], 0, "", "expected %d units in the output, got %d"
+                                 % (len(loadable), len(blocks)))
+        for unit_name, block in zip(loadable, blocks):
+            # systemd resolves the aliases it knows of (links in /usr/lib too).
+            unit = block.get("Id") or unit_name.unit
+            states[unit_name.asked] = state_from_show(block, *_mask_entries(unit))
+
+    # systemctl show refuses templates; list-unit-files reads them.
+    templates = [u for u in unit_names if u.kind == "template"]
+    if templates:
+        unit_file_states = parse_list_unit_files(systemctl.list_unit_files(u.unit for u in templates))
+        for unit_name in templates:
+            states[unit_name.asked] = state_of_template(
+                unit_name.unit, unit_file_states.get(unit_name.unit), *_mask_entries(unit_name.unit))
+
+    return [states[u.asked] for u in unit_names]
+
+
+def _resolve_alias_link(unit_name):
+    """Follow an alias link in /etc or /run to the unit it names.
+
+    systemd stops resolving an alias once its unit is masked (the alias then
+    fails to load), so the link on disk is read as well: without it, asking for
+    an alias twice would fail the second time.
+    """
+    for directory in (PERSISTENT_DIR, RUNTIME_DIR):
+        entry = read_dir_entry(directory, unit_name.unit)
+        if entry.kind == "link":
+            target = os.path.basename(entry.target)
+            if target != unit_name.unit and target.rsplit(".", 1)[-1] == unit_name.unit.rsplit(".", 1)[-1]:
+                return unit_name._replace(unit=target)
+        if entry.kind != "missing":
+            break
+    return unit_name
+
+
+def _mask_entries(unit):
+    return read_dir_entry(PERSISTENT_DIR, unit), read_dir_entry(RUNTIME_DIR, unit)
+
+
+def apply_plan(systemctl, plan):
+    """Run the plan: unmask first, mask next, stop last; one call for each.
+
+    Unit-file changes skip systemd's reload except the last one, which reloads
+    for all of them before anything is stopped.
+    """
+    unit_file_steps = [
+        (systemctl.unmask, plan.unmask_runtime, True),
+        (systemctl.unmask, plan.unmask_persistent, False),
+        (systemctl.mask, plan.mask_persistent, False),
+        (systemctl.mask, plan.mask_runtime, True),
+    ]
+    unit_file_steps = [step for step in unit_file_steps if step[1]]
+    for index, (command, units, runtime) in enumerate(unit_file_steps):
+        command(units, runtime=runtime, reload=index == len(unit_file_steps) - 1)
+    if plan.stop:
+        systemctl.stop(plan.stop)
+
+
+def verify(plan, after):
+    """Compare the state read after applying with the plan; {unit: problem}."""
+    problems = {}
+    for state in after:
+        expected = plan.expected[state.unit]
+        if state.mask != expected.mask:
+            problems[state.unit] = "mask is %s, expected %s" % (state.mask, expected.mask)
+        elif expected.mask != "none" and state.load_state != "masked":
+            problems[state.unit] = (
+                "the mask link exists but systemd still loads the unit from %s "
+                "(load state %s)" % (state.fragment_path or "elsewhere", state.load_state))
+        elif state.unit in plan.stop and state.is_running:
+            problems[state.unit] = "still %s after stop" % state.active_state
+    return problems
+
+
+def report(unit_names, before, after, plan, diff, commands):
+    """The module result: one entry per requested unit, and what changed.
+
+    ``after`` is the state read after applying, or the plan's expected state in
+    check mode. An alias asked for next to its unit is listed once.
+    """
+    units = []
+    masked, unmasked, stopped = [], [], []
+    diffs = []
+    for unit_name, old, new in zip(unit_names, before, after):
+        entry = {
+            "name": unit_name.asked,
+            "unit": old.unit,
+            "changed": old.summary() != new.summary(),
+            "before": old.summary(),
+            "after": new.summary(),
+        }
+        units.append(entry)
+        if not entry["changed"] or old.unit in masked + unmasked + stopped:
+            continue
+        if _mask_added(old, new):
+            masked.append(old.unit)
+        if _mask_removed(old, new):
+            unmasked.append(old.unit)
+        if old.unit in plan.stop and not new.is_running:
+            stopped.append(old.unit)
+        if diff:
+            diffs.append(_diff_entry(old, new))
+
+    result = {
+        "changed": bool(masked or unmasked or stopped),
+        "units": units,
+        "masked": masked,
+        "unmasked": unmasked,
+        "stopped": stopped,
+        "commands": [list(argv) for argv in commands],
+    }
+    if diff:
+        result["diff"] = diffs
+    return result
+
+
+def _mask_added(old, new):
+    return ((new.persistent.kind == "mask" and old.persistent.kind != "mask")
+            or (new.runtime.kind == "mask" and old.runtime.kind != "mask"))
+
+
+def _mask_removed(old, new):
+    return ((old.persistent.kind == "mask" and new.persistent.kind != "mask")
+            or (old.runtime.kind == "mask" and new.runtime.kind != "mask"))
+
+
+def _diff_entry(old, new):
+    return {
+        "before_header": "%s (before)" % old.unit,
+        "after_header": "%s (after)" % new.unit,
+        "before": _diff_text(old.summary()),
+        "after": _diff_text(new.summary()),
+    }
+
+
+def _diff_text(summary):
+    return "".join("%s: %s\n" % (key, _diff_value(value))
+                   for key, value in summary.items())
+
+
+def _diff_value(value):
+    if value is None:
+        return "(known after the change)"
+    return value or '""'
+
+
+def _read_after_failure(systemctl, unit_names, before):
+    """Read what a failed apply left behind; fall back to ``before`` if unreadable."""
+    try:
+        return read_units(systemctl, _acted_on(unit_names, before))
+    except SystemctlError:
+        return before
+
+
+def _acted_on(unit_names, states):
+    """The requested names, each pointing at the unit that was acted on."""
+    return [u._replace(unit=state.unit) for u, state in zip(unit_names, states)]
+
+
+def _changed_summary(result):
+    parts = ["%s %s" % (key, ", ".join(result[key]))
+             for key in ("masked", "unmasked", "stopped") if result[key]]
+    return "; ".join(parts) or "nothing"
+
+
+def _empty_result():
+    return {"changed": False, "units": [], "masked": [], "unmasked": [], "stopped": []}

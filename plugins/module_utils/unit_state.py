@@ -1,0 +1,155 @@
+# Copyright: sysguard.systemd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a unit looks like right now: systemd's view and the mask links on disk.
+
+Parsing is kept free of I/O so it can be tested without systemd.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import namedtuple
+
+# Where `systemctl mask` writes, for the system manager. A link to /dev/null in the
+# first is a persistent mask, in the second a mask until the next reboot.
+PERSISTENT_DIR = "/etc/systemd/system"
+RUNTIME_DIR = "/run/systemd/system"
+
+MASK_TARGET = "/dev/null"
+
+# The `mask` value reported for each combination of (persistent, runtime) layers.
+_MASK_NAMES = {
+    (False, False): "none",
+    (False, True): "runtime",
+    (True, False): "persistent",
+    (True, True): "both",
+}
+
+# Active states in which a unit still has to be stopped.
+RUNNING_STATES = ("active", "activating", "deactivating", "reloading", "refreshing")
+
+SHOW_PROPERTIES = ("Id", "LoadState", "ActiveState", "UnitFileState", "FragmentPath")
+
+DirEntry = namedtuple("DirEntry", ["path", "kind", "target"])
+"""What sits at a unit's name in one directory.
+
+``kind`` is ``missing``, ``mask`` (a link to /dev/null), ``link`` (a link elsewhere)
+or ``file``; ``target`` is the link's target, if any.
+"""
+
+
+class UnitState(namedtuple("UnitState", [
+    "unit", "load_state", "active_state", "unit_file_state", "fragment_path",
+    "persistent", "runtime",
+])):
+    """One unit's state.
+
+    ``persistent`` and ``runtime`` are the DirEntry at the unit's name in
+    PERSISTENT_DIR and RUNTIME_DIR. ``fragment_path`` is the file systemd loaded
+    the unit from; for a masked unit, the mask that wins. ``active_state`` is None
+    for templates, which never run themselves. In a predicted state, a field only
+    systemd can tell after the change is None.
+    """
+
+    __slots__ = ()
+
+    @property
+    def mask(self):
+        return _MASK_NAMES[(self.persistent.kind == "mask", self.runtime.kind == "mask")]
+
+    @property
+    def is_running(self):
+        return self.active_state in RUNNING_STATES
+
+    def summary(self):
+        """The fields reported to the user, before or after a change."""
+        return {
+            "load_state": self.load_state,
+            "active_state": self.active_state,
+            "unit_file_state": self.unit_file_state,
+            "mask": self.mask,
+        }
+
+
+def parse_show(output):
+    """Parse `systemctl show -p ...` output for several units.
+
+    systemctl prints one block of KEY=VALUE lines per unit, in the order the units
+    were given, blocks separated by an empty line. Returns a list of dicts.
+    """
+    blocks = []
+    current = {}
+    for line in output.splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(current)
+                current = {}
+            continue
+        key, sep, value = line.partition("=")
+        if sep:
+            current[key] = value
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def parse_list_unit_files(output):
+    """Parse `systemctl list-unit-files --no-legend` output: {unit: state}."""
+    states = {}
+    for line in output.splitlines():
+        fields = line.split()
+        if len(fields) >= 2:
+            states[fields[0]] = fields[1]
+    return states
+
+
+def read_dir_entry(directory, unit):
+    """Return the DirEntry for ``unit`` in ``directory``; never follows the link."""
+    path = os.path.join(directory, unit)
+    try:
+        target = os.readlink(path)
+    except FileNotFoundError:
+        return DirEntry(path, "missing", None)
+    except OSError:
+        # Exists but is not a link: a unit file, or something else in the way.
+        return DirEntry(path, "file", None)
+    # systemctl writes "/dev/null"; a relative link that lands there masks as well.
+    if os.path.normpath(os.path.join(directory, target)) == MASK_TARGET:
+        return DirEntry(path, "mask", target)
+    return DirEntry(path, "link", target)
+
+
+def state_from_show(block, persistent, runtime):
+    """Build a UnitState from one parsed `systemctl show` block."""
+    return UnitState(
+        unit=block.get("Id", ""),
+        load_state=block.get("LoadState", ""),
+        active_state=block.get("ActiveState", ""),
+        unit_file_state=block.get("UnitFileState", ""),
+        fragment_path=block.get("FragmentPath", ""),
+        persistent=persistent,
+        runtime=runtime,
+    )
+
+
+def state_of_template(unit, unit_file_state, persistent, runtime):
+    """Build a UnitState for a template, which `systemctl show` cannot read.
+
+    Its load state follows from the masks on disk and whether systemd lists a unit
+    file for it.
+    """
+    if persistent.kind == "mask" or runtime.kind == "mask":
+        load_state = "masked"
+    elif unit_file_state:
+        load_state = "loaded"
+    else:
+        load_state = "not-found"
+    return UnitState(
+        unit=unit,
+        load_state=load_state,
+        active_state=None,
+        unit_file_state=unit_file_state or "",
+        fragment_path="",
+        persistent=persistent,
+        runtime=runtime,
+    )

@@ -1,0 +1,254 @@
+#!/usr/bin/python
+# Copyright: sysguard.systemd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mask
+short_description: Mask or unmask systemd units, many at once
+version_added: 1.0.0
+description:
+  - Masks or unmasks a list of systemd units in one call. A masked unit's name is
+    linked to C(/dev/null), so nothing can start it, neither an operator nor a
+    dependency nor socket, path, timer or boot activation.
+  - Reads the state of all units in one batch, plans the change, applies it with
+    one C(systemctl) call per kind of action, then reads the units again and fails
+    if the change did not take effect.
+  - Tells persistent masks (in C(/etc/systemd/system)) and runtime masks (in
+    C(/run/systemd/system), gone at the next reboot) apart, and removes runtime
+    masks on unmask, which plain C(systemctl unmask) does not.
+  - Only ever removes masks, that is links to C(/dev/null). A unit file or link
+    that blocks a mask is reported, never removed.
+author:
+  - sysguard.systemd contributors
+extends_documentation_fragment:
+  - sysguard.systemd.attributes
+  - sysguard.systemd.attributes.PLATFORM
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  name:
+    description:
+      - Names of the units.
+      - A name without a type suffix means a C(.service), as with C(systemctl).
+      - Templates (V(getty@.service)) and instances (V(getty@tty1.service)) are
+        supported.
+      - An alias (for example V(sshd.service) where it links to V(ssh.service)) acts
+        on the unit it names; RV(units[].unit) says which.
+      - Names that systemd would refuse or silently rewrite (white space, other
+        characters outside its set, paths, names starting with C(-), names over
+        255 characters) fail the task before anything is changed, all listed.
+    type: list
+    elements: str
+    required: true
+  state:
+    description:
+      - V(masked) masks the units; V(unmasked) removes their masks.
+    type: str
+    choices: [masked, unmasked]
+    default: masked
+  runtime:
+    description:
+      - With O(state=masked), masks the units at least until the next reboot, with a
+        mask in C(/run/systemd/system). A unit that already has a persistent mask
+        is left as it is.
+      - With O(state=unmasked), removes only runtime masks; persistent masks stay.
+      - When V(false), O(state=masked) makes each mask persistent, and
+        O(state=unmasked) removes every mask of the unit, runtime ones included.
+    type: bool
+    default: false
+  now:
+    description:
+      - With O(state=masked), also stops the units. A masked unit that is still
+        running counts as a change to make.
+      - Only valid with O(state=masked), and not with templates, which never run
+        themselves.
+    type: bool
+    default: false
+notes:
+  - Masking a unit that is not installed works, so a baseline can mask units
+    before a package brings them. Unmasking a unit that has no mask changes
+    nothing.
+  - A unit file or link already at the unit's name in C(/etc/systemd/system) keeps
+    C(systemctl mask) from writing the mask, and a runtime mask cannot override
+    it either, because C(/etc) outranks C(/run). The module fails, naming the
+    file, before changing anything.
+  - When several units are changed and one C(systemctl) call fails, the module
+    reads the units again and its result still lists what did change.
+  - Needs systemd running as the service manager on the target.
+seealso:
+  - module: ansible.builtin.systemd_service
+  - name: systemctl(1), mask and unmask
+    description: The commands this module runs.
+    link: https://www.freedesktop.org/software/systemd/man/latest/systemctl.html
+"""
+
+EXAMPLES = r"""
+- name: Close legacy network services for good and stop them now
+  sysguard.systemd.mask:
+    name:
+      - telnet.socket
+      - rsh.socket
+      - cups
+      - avahi-daemon.service
+    now: true
+
+- name: Keep cron from starting until the next reboot
+  sysguard.systemd.mask:
+    name: cron
+    runtime: true
+    now: true
+
+- name: Remove only the runtime masks again, leaving persistent ones
+  sysguard.systemd.mask:
+    name: cron
+    state: unmasked
+    runtime: true
+
+- name: Remove every mask from a unit, runtime masks included
+  sysguard.systemd.mask:
+    name: [cron.service, getty@tty1.service]
+    state: unmasked
+
+- name: Mask a template, so none of its instances can start
+  sysguard.systemd.mask:
+    name: serial-getty@.service
+"""
+
+RETURN = r"""
+units:
+  description:
+    - One entry per requested unit, in the order asked, with its state before and
+      after the run.
+    - In check mode, RV(units[].after) is the state the run would produce; a value
+      only systemd can tell after the change (the load state of a unit once
+      unmasked) is V(null) there.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The name as asked for.
+      type: str
+      sample: sshd
+    unit:
+      description: The unit acted on; differs from RV(units[].name) for an alias or a name without suffix.
+      type: str
+      sample: ssh.service
+    changed:
+      description: Whether this unit's state changed (or would, in check mode).
+      type: bool
+      sample: true
+    before:
+      description: The unit's state before the run.
+      type: dict
+      contains:
+        load_state:
+          description: systemd's C(LoadState), for example V(loaded), V(masked), V(not-found).
+          type: str
+          sample: loaded
+        active_state:
+          description: systemd's C(ActiveState); V(null) for a template.
+          type: str
+          sample: active
+        unit_file_state:
+          description: systemd's C(UnitFileState), for example V(enabled), V(masked), V(masked-runtime); empty for a unit with no unit file.
+          type: str
+          sample: enabled
+        mask:
+          description: Which masks exist, V(none), V(runtime), V(persistent) or V(both).
+          type: str
+          sample: none
+    after:
+      description: The unit's state after the run, with the same keys as RV(units[].before).
+      type: dict
+      sample:
+        load_state: masked
+        active_state: inactive
+        unit_file_state: masked
+        mask: persistent
+  sample:
+    - name: sshd
+      unit: ssh.service
+      changed: true
+      before: {load_state: loaded, active_state: active, unit_file_state: enabled, mask: none}
+      after: {load_state: masked, active_state: inactive, unit_file_state: masked, mask: persistent}
+    - name: telnet.socket
+      unit: telnet.socket
+      changed: true
+      before: {load_state: not-found, active_state: inactive, unit_file_state: "", mask: none}
+      after: {load_state: masked, active_state: inactive, unit_file_state: masked, mask: persistent}
+masked:
+  description: Units that got a mask in this run (or would, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [ssh.service, telnet.socket]
+unmasked:
+  description: Units that lost a mask in this run (or would, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+stopped:
+  description: Units stopped in this run because of O(now) (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [ssh.service]
+commands:
+  description: The C(systemctl) argument lists run, reads included, in order.
+  returned: success
+  type: list
+  elements: list
+  sample:
+    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath", "--", sshd.service, telnet.socket]
+    - [/usr/bin/systemctl, mask, "--", ssh.service, telnet.socket]
+    - [/usr/bin/systemctl, stop, "--", ssh.service]
+    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath", "--", sshd.service, telnet.socket]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import MaskRequest
+from ansible_collections.sysguard.systemd.plugins.module_utils.masking import (
+    MaskingFailed,
+    run_masking,
+)
+from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="list", elements="str", required=True),
+            state=dict(type="str", choices=["masked", "unmasked"], default="masked"),
+            runtime=dict(type="bool", default=False),
+            now=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    request = MaskRequest(
+        state=module.params["state"],
+        runtime=module.params["runtime"],
+        now=module.params["now"],
+    )
+    try:
+        result = run_masking(
+            Systemctl(module),
+            module.params["name"],
+            request,
+            check_mode=module.check_mode,
+            diff=module._diff,
+        )
+    except MaskingFailed as exc:
+        module.fail_json(msg=exc.msg, **exc.result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
