@@ -8,13 +8,10 @@ Pure functions only: no systemctl, no file system. The same plan drives check mo
 
 from __future__ import annotations
 
+import os
 from collections import namedtuple
 
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
-    DirEntry,
-    PERSISTENT_DIR,
-    RUNTIME_DIR,
-)
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import DirEntry
 
 MaskRequest = namedtuple("MaskRequest", ["state", "runtime", "now"])
 """What the user asked: state ``masked`` or ``unmasked``, runtime, now."""
@@ -128,7 +125,8 @@ def _plan_unmask(request, state):
             return [], (
                 "masked by %s, which is not a link to /dev/null in %s or %s; "
                 "only such masks are removed, so it is left alone"
-                % (state.fragment_path, PERSISTENT_DIR, RUNTIME_DIR)
+                % (state.fragment_path, os.path.dirname(state.persistent.path),
+                   os.path.dirname(state.runtime.path))
             )
     return actions, None
 

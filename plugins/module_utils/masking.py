@@ -24,8 +24,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import
     parse_unit_names,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
-    PERSISTENT_DIR,
-    RUNTIME_DIR,
+    SYSTEM_DIRS,
     parse_list_unit_files,
     parse_show,
     read_dir_entry,
@@ -43,8 +42,10 @@ class MaskingFailed(Exception):
         self.result = result
 
 
-def run_masking(systemctl, names, request, check_mode=False, diff=False):
+def run_masking(systemctl, names, request, check_mode=False, diff=False, dirs=SYSTEM_DIRS):
     """Bring the named units to ``request``; return the module result.
+
+    ``dirs`` are the UnitDirs where the manager's masks live.
 
     Raises MaskingFailed. Every error that can be known in advance (bad names,
     options that do not apply, files in the way) is raised before any change.
@@ -56,13 +57,13 @@ def run_masking(systemctl, names, request, check_mode=False, diff=False):
         raise MaskingFailed(str(exc), _empty_result())
     if not systemd_is_running():
         raise MaskingFailed(
-            "systemd is not the running service manager on this host (no %s), so "
-            "the units' state cannot be read" % RUNTIME_DIR,
+            "systemd is not the running service manager on this host, so the "
+            "units' state cannot be read",
             _empty_result(),
         )
 
     try:
-        before = read_units(systemctl, unit_names)
+        before = read_units(systemctl, unit_names, dirs)
         plan = plan_masking(request, before)
     except (SystemctlError, PlanError) as exc:
         raise MaskingFailed("nothing was changed: %s" % exc, _empty_result())
@@ -74,12 +75,12 @@ def run_masking(systemctl, names, request, check_mode=False, diff=False):
     try:
         apply_plan(systemctl, plan)
     except SystemctlError as exc:
-        after = _read_after_failure(systemctl, unit_names, before)
+        after = _read_after_failure(systemctl, unit_names, before, dirs)
         result = report(unit_names, before, after, plan, diff, systemctl.commands)
         raise MaskingFailed(
             "%s; changed before the failure: %s" % (exc, _changed_summary(result)), result)
 
-    after = read_units(systemctl, _acted_on(unit_names, before))
+    after = read_units(systemctl, _acted_on(unit_names, before), dirs)
     result = report(unit_names, before, after, plan, diff, systemctl.commands)
     problems = verify(plan, after)
     if problems:
@@ -92,12 +93,12 @@ def run_masking(systemctl, names, request, check_mode=False, diff=False):
     return result
 
 
-def read_units(systemctl, unit_names):
+def read_units(systemctl, unit_names, dirs):
     """Read the state of every unit in one batch; UnitStates in request order.
 
     An alias is read as the unit it names, so its state's ``unit`` is that unit.
     """
-    unit_names = [_resolve_alias_link(u) for u in unit_names]
+    unit_names = [_resolve_alias_link(u, dirs) for u in unit_names]
     states = {}
     loadable = [u for u in unit_names if u.kind != "template"]
     if loadable:
@@ -108,7 +109,7 @@ def read_units(systemctl, unit_names):
         for unit_name, block in zip(loadable, blocks):
             # systemd resolves the aliases it knows of (links in /usr/lib too).
             unit = block.get("Id") or unit_name.unit
-            states[unit_name.asked] = state_from_show(block, *_mask_entries(unit))
+            states[unit_name.asked] = state_from_show(block, *_mask_entries(unit, dirs))
 
     # systemctl show refuses templates; list-unit-files reads them.
     templates = [u for u in unit_names if u.kind == "template"]
@@ -116,19 +117,19 @@ def read_units(systemctl, unit_names):
         unit_file_states = parse_list_unit_files(systemctl.list_unit_files(u.unit for u in templates))
         for unit_name in templates:
             states[unit_name.asked] = state_of_template(
-                unit_name.unit, unit_file_states.get(unit_name.unit), *_mask_entries(unit_name.unit))
+                unit_name.unit, unit_file_states.get(unit_name.unit), *_mask_entries(unit_name.unit, dirs))
 
     return [states[u.asked] for u in unit_names]
 
 
-def _resolve_alias_link(unit_name):
+def _resolve_alias_link(unit_name, dirs):
     """Follow an alias link in /etc or /run to the unit it names.
 
     systemd stops resolving an alias once its unit is masked (the alias then
     fails to load), so the link on disk is read as well: without it, asking for
     an alias twice would fail the second time.
     """
-    for directory in (PERSISTENT_DIR, RUNTIME_DIR):
+    for directory in dirs:
         entry = read_dir_entry(directory, unit_name.unit)
         if entry.kind == "link":
             target = os.path.basename(entry.target)
@@ -139,8 +140,8 @@ def _resolve_alias_link(unit_name):
     return unit_name
 
 
-def _mask_entries(unit):
-    return read_dir_entry(PERSISTENT_DIR, unit), read_dir_entry(RUNTIME_DIR, unit)
+def _mask_entries(unit, dirs):
+    return read_dir_entry(dirs.persistent, unit), read_dir_entry(dirs.runtime, unit)
 
 
 def apply_plan(systemctl, plan):
@@ -250,10 +251,10 @@ def _diff_value(value):
     return value or '""'
 
 
-def _read_after_failure(systemctl, unit_names, before):
+def _read_after_failure(systemctl, unit_names, before, dirs):
     """Read what a failed apply left behind; fall back to ``before`` if unreadable."""
     try:
-        return read_units(systemctl, _acted_on(unit_names, before))
+        return read_units(systemctl, _acted_on(unit_names, before), dirs)
     except SystemctlError:
         return before
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
-# Where `systemctl mask` writes, for the system manager. A link to /dev/null in the
-# first is a persistent mask, in the second a mask until the next reboot.
-PERSISTENT_DIR = "/etc/systemd/system"
-RUNTIME_DIR = "/run/systemd/system"
+UnitDirs = namedtuple("UnitDirs", ["persistent", "runtime"])
+"""Where `systemctl mask` writes: a link to /dev/null in ``persistent`` is a
+persistent mask, in ``runtime`` a mask until the next reboot."""
+
+SYSTEM_DIRS = UnitDirs("/etc/systemd/system", "/run/systemd/system")
 
 MASK_TARGET = "/dev/null"
 
@@ -44,8 +45,8 @@ class UnitState(namedtuple("UnitState", [
 ])):
     """One unit's state.
 
-    ``persistent`` and ``runtime`` are the DirEntry at the unit's name in
-    PERSISTENT_DIR and RUNTIME_DIR. ``fragment_path`` is the file systemd loaded
+    ``persistent`` and ``runtime`` are the DirEntry at the unit's name in the
+    persistent and runtime UnitDirs. ``fragment_path`` is the file systemd loaded
     the unit from; for a masked unit, the mask that wins. ``active_state`` is None
     for templates, which never run themselves. In a predicted state, a field only
     systemd can tell after the change is None.

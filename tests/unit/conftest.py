@@ -1,0 +1,125 @@
+"""Make the checkout importable as ansible_collections.sysguard.systemd.
+
+`make venv` links the checkout into .cache/collections; ansible-test's own unit
+runner puts the collection on the path by itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+_COLLECTIONS = os.path.join(os.path.dirname(__file__), "..", "..", ".cache", "collections")
+if os.path.isdir(_COLLECTIONS) and os.path.abspath(_COLLECTIONS) not in sys.path:
+    sys.path.insert(0, os.path.abspath(_COLLECTIONS))
+
+
+class FakeSystemd:
+    """A small stand-in for systemctl over real directories in a temporary tree.
+
+    It keeps mask links on disk like systemctl does, answers `show` and
+    `list-unit-files` from them, and records every argument list it is given.
+    """
+
+    def __init__(self, root):
+        from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import UnitDirs
+
+        self.dirs = UnitDirs(str(root / "etc"), str(root / "run"))
+        for directory in self.dirs:
+            os.makedirs(directory)
+        self.installed = {}
+        self.active = {}
+        self.aliases = {}
+        self.calls = []
+        self.fail = {}
+
+    # Setting up the scene.
+    def install(self, unit, active="inactive", file_state="enabled"):
+        self.installed[unit] = file_state
+        self.active[unit] = active
+
+    def alias(self, alias, unit):
+        self.aliases[alias] = unit
+        os.symlink("/lib/systemd/system/" + unit, os.path.join(self.dirs.persistent, alias))
+
+    def place_mask(self, unit, layer):
+        os.symlink("/dev/null", os.path.join(getattr(self.dirs, layer), unit))
+
+    def has_mask(self, unit, layer):
+        path = os.path.join(getattr(self.dirs, layer), unit)
+        return os.path.islink(path) and os.readlink(path) == "/dev/null"
+
+    # What the module sees.
+    def get_bin_path(self, name, required=False):
+        return "/usr/bin/" + name
+
+    def run_command(self, argv, environ_update=None):
+        assert environ_update["LC_ALL"] == "C"
+        self.calls.append(argv[1:])
+        command = argv[1]
+        if command in self.fail:
+            return self.fail[command]
+        units = argv[argv.index("--") + 1:]
+        return getattr(self, "_" + command.replace("-", "_"))(argv[2:argv.index("--")], units)
+
+    def _layer(self, unit):
+        for layer in ("persistent", "runtime"):
+            if self.has_mask(unit, layer):
+                return layer
+        return None
+
+    def _show(self, options, units):
+        blocks = []
+        for unit in units:
+            if "@." in unit:
+                return 1, "", "Failed to get properties: Unit name %s is neither a valid invocation ID nor unit name." % unit
+            layer = self._layer(unit)
+            unit = unit if layer else self.aliases.get(unit, unit)
+            layer = self._layer(unit)
+            if layer:
+                load, file_state = "masked", "masked" if layer == "persistent" else "masked-runtime"
+                fragment = os.path.join(getattr(self.dirs, layer), unit)
+            elif unit in self.installed:
+                load, file_state, fragment = "loaded", self.installed[unit], "/lib/systemd/system/" + unit
+            else:
+                load, file_state, fragment = "not-found", "", ""
+            blocks.append("Id=%s\nLoadState=%s\nActiveState=%s\nFragmentPath=%s\nUnitFileState=%s\n" % (
+                unit, load, self.active.get(unit, "inactive"), fragment, file_state))
+        return 0, "\n".join(blocks), ""
+
+    def _list_unit_files(self, options, units):
+        lines = ["%s %s enabled" % (u, "masked" if self._layer(u) else self.installed[u])
+                 for u in units if u in self.installed or self._layer(u)]
+        return (0 if lines else 1), "\n".join(lines), ""
+
+    def _mask(self, options, units):
+        directory = self.dirs.runtime if "--runtime" in options else self.dirs.persistent
+        for unit in units:
+            path = os.path.join(directory, unit)
+            if os.path.lexists(path) and not self.has_mask(unit, "runtime" if "--runtime" in options else "persistent"):
+                return 1, "", "Failed to mask unit: File %s already exists." % path
+            if not os.path.lexists(path):
+                os.symlink("/dev/null", path)
+        return 0, "", ""
+
+    def _unmask(self, options, units):
+        layer = "runtime" if "--runtime" in options else "persistent"
+        for unit in units:
+            if self.has_mask(unit, layer):
+                os.unlink(os.path.join(getattr(self.dirs, layer), unit))
+        return 0, "", ""
+
+    def _stop(self, options, units):
+        for unit in units:
+            self.active[unit] = "inactive"
+        return 0, "", ""
+
+
+@pytest.fixture
+def fake_systemd(tmp_path, monkeypatch):
+    from ansible_collections.sysguard.systemd.plugins.module_utils import masking
+
+    monkeypatch.setattr(masking, "systemd_is_running", lambda: True)
+    return FakeSystemd(tmp_path)

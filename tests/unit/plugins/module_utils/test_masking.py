@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import MaskRequest
+from ansible_collections.sysguard.systemd.plugins.module_utils.masking import MaskingFailed, run_masking
+from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
+
+SHOW = ["show", "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath", "--"]
+MASK = MaskRequest("masked", runtime=False, now=False)
+
+
+def run(fake, names, request=MASK, check_mode=False, diff=False):
+    return run_masking(Systemctl(fake), names, request, check_mode=check_mode, diff=diff, dirs=fake.dirs)
+
+
+def test_batch_of_units_takes_one_read_one_mask_one_read(fake_systemd):
+    names = ["unit%02d" % i for i in range(50)]
+    result = run(fake_systemd, names)
+    units = [n + ".service" for n in names]
+    assert fake_systemd.calls == [SHOW + units, ["mask", "--"] + units, SHOW + units]
+    assert result["changed"] is True
+    assert result["masked"] == units
+    assert all(fake_systemd.has_mask(u, "persistent") for u in units)
+
+
+def test_second_run_reads_once_and_changes_nothing(fake_systemd):
+    run(fake_systemd, ["cron", "atd"])
+    fake_systemd.calls.clear()
+    result = run(fake_systemd, ["cron", "atd"])
+    assert fake_systemd.calls == [SHOW + ["cron.service", "atd.service"]]
+    assert result["changed"] is False
+    assert (result["masked"], result["unmasked"], result["stopped"]) == ([], [], [])
+
+
+def test_now_masks_then_stops_only_running_units(fake_systemd):
+    fake_systemd.install("cron.service", active="active")
+    fake_systemd.install("atd.service", active="inactive")
+    fake_systemd.install("old.service", active="active")
+    fake_systemd.place_mask("old.service", "persistent")
+    result = run(fake_systemd, ["cron", "atd", "old"], MaskRequest("masked", runtime=False, now=True))
+    assert fake_systemd.calls[1:3] == [
+        ["mask", "--", "cron.service", "atd.service"],
+        ["stop", "--", "cron.service", "old.service"],
+    ]
+    assert result["stopped"] == ["cron.service", "old.service"]
+    assert result["masked"] == ["cron.service", "atd.service"]
+    old = result["units"][2]
+    assert old["before"]["active_state"] == "active"
+    assert old["after"]["active_state"] == "inactive"
+
+
+def test_runtime_mask_goes_to_run_and_persistent_mask_satisfies_it(fake_systemd):
+    fake_systemd.place_mask("kept.service", "persistent")
+    result = run(fake_systemd, ["new", "kept"], MaskRequest("masked", runtime=True, now=False))
+    assert fake_systemd.calls[1] == ["mask", "--runtime", "--", "new.service"]
+    assert fake_systemd.has_mask("new.service", "runtime")
+    assert not fake_systemd.has_mask("new.service", "persistent")
+    assert result["masked"] == ["new.service"]
+
+
+def test_full_unmask_removes_both_layers_with_one_reload(fake_systemd):
+    fake_systemd.place_mask("both.service", "persistent")
+    fake_systemd.place_mask("both.service", "runtime")
+    fake_systemd.place_mask("rt.service", "runtime")
+    result = run(fake_systemd, ["both", "rt", "none"], MaskRequest("unmasked", runtime=False, now=False))
+    assert fake_systemd.calls[1:3] == [
+        ["unmask", "--runtime", "--no-reload", "--", "both.service", "rt.service"],
+        ["unmask", "--", "both.service"],
+    ]
+    assert result["unmasked"] == ["both.service", "rt.service"]
+    for unit in ("both.service", "rt.service"):
+        assert not fake_systemd.has_mask(unit, "persistent")
+        assert not fake_systemd.has_mask(unit, "runtime")
+
+
+def test_runtime_unmask_keeps_persistent_masks(fake_systemd):
+    fake_systemd.place_mask("both.service", "persistent")
+    fake_systemd.place_mask("both.service", "runtime")
+    result = run(fake_systemd, ["both"], MaskRequest("unmasked", runtime=True, now=False))
+    assert fake_systemd.calls[1] == ["unmask", "--runtime", "--", "both.service"]
+    assert fake_systemd.has_mask("both.service", "persistent")
+    assert result["units"][0]["after"]["mask"] == "persistent"
+    assert result["units"][0]["after"]["load_state"] == "masked"
+
+
+def test_check_mode_reports_the_plan_and_runs_only_the_read(fake_systemd):
+    fake_systemd.install("cron.service", active="active")
+    result = run(fake_systemd, ["cron"], MaskRequest("masked", runtime=False, now=True), check_mode=True, diff=True)
+    assert fake_systemd.calls == [SHOW + ["cron.service"]]
+    assert not fake_systemd.has_mask("cron.service", "persistent")
+    assert result["changed"] is True
+    assert result["masked"] == ["cron.service"]
+    assert result["stopped"] == ["cron.service"]
+    assert result["diff"] == [{
+        "before_header": "cron.service (before)",
+        "after_header": "cron.service (after)",
+        "before": "load_state: loaded\nactive_state: active\nunit_file_state: enabled\nmask: none\n",
+        "after": "load_state: masked\nactive_state: inactive\nunit_file_state: masked\nmask: persistent\n",
+    }]
+
+
+def test_alias_acts_on_its_unit_and_stays_idempotent(fake_systemd):
+    fake_systemd.install("ssh.service", active="active")
+    fake_systemd.alias("sshd.service", "ssh.service")
+    result = run(fake_systemd, ["sshd"])
+    assert fake_systemd.calls[1] == ["mask", "--", "ssh.service"]
+    assert (result["units"][0]["name"], result["units"][0]["unit"]) == ("sshd", "ssh.service")
+    # Once ssh.service is masked, only the link on disk still tells the alias.
+    result = run(fake_systemd, ["sshd", "ssh"])
+    assert result["changed"] is False
+    assert [u["unit"] for u in result["units"]] == ["ssh.service", "ssh.service"]
+
+
+def test_templates_are_read_with_list_unit_files(fake_systemd):
+    fake_systemd.install("getty@.service")
+    result = run(fake_systemd, ["getty@.service", "getty@tty1"])
+    assert fake_systemd.calls[:2] == [
+        SHOW + ["getty@tty1.service"],
+        ["list-unit-files", "--no-legend", "--full", "--", "getty@.service"],
+    ]
+    assert fake_systemd.calls[2] == ["mask", "--", "getty@.service", "getty@tty1.service"]
+    template = result["units"][0]
+    assert template["before"] == {"load_state": "loaded", "active_state": None, "unit_file_state": "enabled", "mask": "none"}
+    assert template["after"]["load_state"] == "masked"
+
+
+def test_invalid_names_fail_before_any_command(fake_systemd):
+    with pytest.raises(MaskingFailed) as info:
+        run(fake_systemd, ["cron", "bad name", "-rf"])
+    assert fake_systemd.calls == []
+    assert "'bad name'" in info.value.msg and "'-rf'" in info.value.msg
+    assert info.value.result["changed"] is False
+
+
+def test_blocking_file_fails_after_the_read_only(fake_systemd, tmp_path):
+    (tmp_path / "etc" / "local.service").write_text("[Service]\nExecStart=/bin/true\n")
+    with pytest.raises(MaskingFailed) as info:
+        run(fake_systemd, ["cron", "local"])
+    assert [c[0] for c in fake_systemd.calls] == ["show"]
+    assert "local.service" in info.value.msg and "a unit file" in info.value.msg
+    assert not fake_systemd.has_mask("cron.service", "persistent")
+
+
+def test_systemd_not_running_fails_before_any_command(fake_systemd, monkeypatch):
+    from ansible_collections.sysguard.systemd.plugins.module_utils import masking
+
+    monkeypatch.setattr(masking, "systemd_is_running", lambda: False)
+    with pytest.raises(MaskingFailed) as info:
+        run(fake_systemd, ["cron"])
+    assert "not the running service manager" in info.value.msg
+    assert fake_systemd.calls == []
+
+
+def test_failed_stop_still_reports_what_was_masked(fake_systemd):
+    fake_systemd.install("cron.service", active="active")
+    fake_systemd.fail["stop"] = (1, "", "Job for cron.service canceled.")
+    with pytest.raises(MaskingFailed) as info:
+        run(fake_systemd, ["cron", "atd"], MaskRequest("masked", runtime=False, now=True))
+    assert "Job for cron.service canceled" in info.value.msg
+    assert "masked cron.service, atd.service" in info.value.msg
+    assert info.value.result["changed"] is True
+    assert info.value.result["masked"] == ["cron.service", "atd.service"]
+    assert info.value.result["stopped"] == []
+
+
+def test_mask_that_does_not_take_effect_fails_verification(fake_systemd, monkeypatch):
+    # systemctl says it succeeded but writes nothing: the second read tells.
+    monkeypatch.setattr(fake_systemd, "_mask", lambda options, units: (0, "", ""))
+    with pytest.raises(MaskingFailed) as info:
+        run(fake_systemd, ["cron"])
+    assert "did not take effect" in info.value.msg
+    assert "cron.service: mask is none, expected persistent" in info.value.msg

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import os
+
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
+    DirEntry,
+    UnitState,
+    parse_list_unit_files,
+    parse_show,
+    read_dir_entry,
+    state_of_template,
+)
+
+SHOW_OUTPUT = """Id=cron.service
+LoadState=masked
+ActiveState=active
+FragmentPath=/run/systemd/system/cron.service
+UnitFileState=masked-runtime
+
+Id=ssh.service
+LoadState=loaded
+ActiveState=active
+FragmentPath=/lib/systemd/system/ssh.service
+UnitFileState=enabled
+
+Id=nope.service
+LoadState=not-found
+ActiveState=inactive
+FragmentPath=
+UnitFileState=
+"""
+
+
+def test_show_output_gives_one_block_per_unit_in_order():
+    blocks = parse_show(SHOW_OUTPUT)
+    assert [b["Id"] for b in blocks] == ["cron.service", "ssh.service", "nope.service"]
+    assert blocks[0]["UnitFileState"] == "masked-runtime"
+    assert blocks[2]["FragmentPath"] == ""
+
+
+def test_show_output_keeps_values_with_equal_signs():
+    assert parse_show("Id=a.service\nDescription=x=y\n") == [{"Id": "a.service", "Description": "x=y"}]
+
+
+def test_list_unit_files_output():
+    output = "getty@.service enabled enabled\nserial-getty@.service disabled enabled\n"
+    assert parse_list_unit_files(output) == {
+        "getty@.service": "enabled",
+        "serial-getty@.service": "disabled",
+    }
+
+
+def test_dir_entries_tell_masks_from_files_and_links(tmp_path):
+    directory = str(tmp_path)
+    os.symlink("/dev/null", os.path.join(directory, "masked.service"))
+    os.symlink("../../../../dev/null", os.path.join(directory, "relative.service"))
+    os.symlink("/lib/systemd/system/ssh.service", os.path.join(directory, "sshd.service"))
+    with open(os.path.join(directory, "local.service"), "w") as handle:
+        handle.write("[Service]\nExecStart=/bin/true\n")
+    os.symlink("/nonexistent", os.path.join(directory, "dangling.service"))
+
+    assert read_dir_entry(directory, "masked.service").kind == "mask"
+    assert read_dir_entry(directory, "sshd.service") == DirEntry(
+        os.path.join(directory, "sshd.service"), "link", "/lib/systemd/system/ssh.service")
+    assert read_dir_entry(directory, "local.service").kind == "file"
+    assert read_dir_entry(directory, "dangling.service").kind == "link"
+    assert read_dir_entry(directory, "absent.service").kind == "missing"
+
+
+def test_relative_link_to_dev_null_is_a_mask(tmp_path):
+    # depth does not matter: ".." stops at "/"
+    os.symlink("../" * 12 + "dev/null", str(tmp_path / "r.service"))
+    assert read_dir_entry(str(tmp_path), "r.service").kind == "mask"
+
+
+def _entry(kind):
+    return DirEntry("/x", kind, "/dev/null" if kind == "mask" else None)
+
+
+def test_mask_names_every_layer_combination():
+    def state(persistent, runtime):
+        return UnitState("a.service", "masked", "inactive", "masked", "", _entry(persistent), _entry(runtime))
+
+    assert state("missing", "missing").mask == "none"
+    assert state("mask", "missing").mask == "persistent"
+    assert state("missing", "mask").mask == "runtime"
+    assert state("mask", "mask").mask == "both"
+    assert state("file", "missing").mask == "none"
+
+
+def test_template_state_comes_from_disk_and_unit_files():
+    masked = state_of_template("getty@.service", "enabled", _entry("mask"), _entry("missing"))
+    assert (masked.load_state, masked.active_state, masked.mask) == ("masked", None, "persistent")
+    installed = state_of_template("getty@.service", "enabled", _entry("missing"), _entry("missing"))
+    assert installed.load_state == "loaded"
+    absent = state_of_template("nope@.service", None, _entry("missing"), _entry("missing"))
+    assert (absent.load_state, absent.unit_file_state) == ("not-found", "")
