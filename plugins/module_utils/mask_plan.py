@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import DirEntry
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import DirEntry, MASK_TARGET
 
 MaskRequest = namedtuple("MaskRequest", ["state", "runtime", "now"])
 """What the user asked: state ``masked`` or ``unmasked``, runtime, now."""
@@ -58,8 +58,10 @@ def check_request(request, unit_names):
         raise PlanError(problems)
 
 
-def plan_masking(request, states):
+def plan_masking(request, states, outranking=()):
     """Return the MaskPlan that takes ``states`` (UnitState list) to ``request``.
+
+    ``outranking`` are the directories whose units no mask can override.
 
     Raises PlanError naming every unit that cannot be brought there and why,
     before anything is changed.
@@ -72,7 +74,7 @@ def plan_masking(request, states):
         if state.unit in expected:
             continue  # an alias and its unit were both requested
         if request.state == "masked":
-            unit_actions, problem = _plan_mask(request, state)
+            unit_actions, problem = _plan_mask(request, state, outranking)
         else:
             unit_actions, problem = _plan_unmask(request, state)
         if problem:
@@ -86,8 +88,15 @@ def plan_masking(request, states):
     return MaskPlan(expected=expected, **actions)
 
 
-def _plan_mask(request, state):
+def _plan_mask(request, state, outranking):
     actions = []
+    if state.fragment_path and os.path.dirname(state.fragment_path) in outranking:
+        return [], (
+            "systemd loads it from %s, which outranks %s and %s, so no mask can "
+            "take effect (a transient or generated unit)"
+            % (state.fragment_path, os.path.dirname(state.persistent.path),
+               os.path.dirname(state.runtime.path))
+        )
     has_mask = state.persistent.kind == "mask" or state.runtime.kind == "mask"
     blocker = _blocking_entry(state.persistent)
     if request.runtime:
@@ -119,13 +128,18 @@ def _plan_unmask(request, state):
         actions.append("unmask_runtime")
     if not request.runtime and state.persistent.kind == "mask":
         actions.append("unmask_persistent")
-    if not request.runtime:
+    if not request.runtime and state.load_state == "masked":
         removed = set(_ENTRY_OF[a](state).path for a in actions)
-        if state.load_state == "masked" and state.fragment_path and state.fragment_path not in removed:
+        # systemd 247 reports a masked unit's FragmentPath as /dev/null itself, so
+        # where its mask lives is then only known when it is one of ours.
+        mask_path = state.fragment_path if state.fragment_path not in ("", MASK_TARGET) else None
+        if not removed or (mask_path and mask_path not in removed):
             return [], (
-                "masked by %s, which is not a link to /dev/null in %s or %s; "
-                "only such masks are removed, so it is left alone"
-                % (state.fragment_path, os.path.dirname(state.persistent.path),
+                "masked by %s, which is left alone: only links to /dev/null at the "
+                "unit's own name in %s or %s are removed (a template's mask goes "
+                "by unmasking the template)"
+                % (mask_path or "a file elsewhere",
+                   os.path.dirname(state.persistent.path),
                    os.path.dirname(state.runtime.path))
             )
     return actions, None

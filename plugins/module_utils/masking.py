@@ -64,7 +64,7 @@ def run_masking(systemctl, names, request, check_mode=False, diff=False, dirs=SY
 
     try:
         before = read_units(systemctl, unit_names, dirs)
-        plan = plan_masking(request, before)
+        plan = plan_masking(request, before, dirs.outranking)
     except (SystemctlError, PlanError) as exc:
         raise MaskingFailed("nothing was changed: %s" % exc, _empty_result())
 
@@ -129,7 +129,7 @@ def _resolve_alias_link(unit_name, dirs):
     fails to load), so the link on disk is read as well: without it, asking for
     an alias twice would fail the second time.
     """
-    for directory in dirs:
+    for directory in (dirs.persistent, dirs.runtime):
         entry = read_dir_entry(directory, unit_name.unit)
         if entry.kind == "link":
             target = os.path.basename(entry.target)

@@ -10,11 +10,22 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
-UnitDirs = namedtuple("UnitDirs", ["persistent", "runtime"])
+UnitDirs = namedtuple("UnitDirs", ["persistent", "runtime", "outranking"])
 """Where `systemctl mask` writes: a link to /dev/null in ``persistent`` is a
-persistent mask, in ``runtime`` a mask until the next reboot."""
+persistent mask, in ``runtime`` a mask until the next reboot. A unit loaded from
+one of the ``outranking`` directories (transient units, early generators, control
+files) cannot be masked at all, since those come before ``persistent``."""
 
-SYSTEM_DIRS = UnitDirs("/etc/systemd/system", "/run/systemd/system")
+SYSTEM_DIRS = UnitDirs(
+    persistent="/etc/systemd/system",
+    runtime="/run/systemd/system",
+    outranking=(
+        "/etc/systemd/system.control",
+        "/run/systemd/system.control",
+        "/run/systemd/transient",
+        "/run/systemd/generator.early",
+    ),
+)
 
 MASK_TARGET = "/dev/null"
 

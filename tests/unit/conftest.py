@@ -26,8 +26,8 @@ class FakeSystemd:
     def __init__(self, root):
         from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import UnitDirs
 
-        self.dirs = UnitDirs(str(root / "etc"), str(root / "run"))
-        for directory in self.dirs:
+        self.dirs = UnitDirs(str(root / "etc"), str(root / "run"), (str(root / "transient"),))
+        for directory in self.dirs[:2]:
             os.makedirs(directory)
         self.installed = {}
         self.active = {}

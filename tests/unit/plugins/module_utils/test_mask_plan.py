@@ -144,6 +144,16 @@ def test_mask_that_is_not_a_link_is_never_removed():
     assert "masked by /lib/systemd/system/b.service" in info.value.problems["b.service"]
 
 
+def test_mask_of_unknown_place_on_systemd_247_is_not_removed():
+    # systemd 247 reports FragmentPath=/dev/null for any masked unit.
+    vendor_mask = unit("b.service", load="masked", fragment="/dev/null")
+    with pytest.raises(PlanError) as info:
+        plan_masking(UNMASK, [vendor_mask])
+    assert "masked by a file elsewhere, which is left alone" in info.value.problems["b.service"]
+    ours = unit("a.service", persistent="mask", runtime="mask", fragment="/dev/null")
+    assert plan_masking(UNMASK, [ours]).unmask_persistent == ["a.service"]
+
+
 def test_runtime_unmask_does_not_care_about_other_masks():
     vendor_mask = unit("b.service", runtime="mask", load="masked", fragment="/lib/systemd/system/b.service")
     assert plan_masking(UNMASK_RUNTIME, [vendor_mask]).unmask_runtime == ["b.service"]
@@ -157,3 +167,11 @@ def test_now_is_refused_with_unmask_and_with_templates():
         check_request(MASK_NOW, parse_unit_names(["cron", "getty@.service"]))
     assert "getty@INSTANCE.service" in info.value.problems["getty@.service"]
     check_request(MASK_NOW, parse_unit_names(["cron", "getty@tty1"]))
+
+
+def test_unit_loaded_from_an_outranking_directory_cannot_be_masked():
+    transient = unit("run-x.service", fragment="/run/systemd/transient/run-x.service")
+    with pytest.raises(PlanError) as info:
+        plan_masking(MASK, [transient], outranking=("/run/systemd/transient",))
+    assert "/run/systemd/transient/run-x.service, which outranks /etc/systemd/system" in info.value.problems["run-x.service"]
+    assert plan_masking(UNMASK, [transient], outranking=("/run/systemd/transient",)).has_changes is False
