@@ -60,6 +60,11 @@ class Systemctl:
         return self._run(["list-unit-files", "--no-legend", "--full", "--"] + list(units),
                          allowed_rc=(0, 1))
 
+    def list_unit_files_by_state(self, states):
+        """`systemctl list-unit-files` of every unit file in one of ``states``."""
+        return self._run(["list-unit-files", "--no-legend", "--full", "--state=" + ",".join(states)],
+                         allowed_rc=(0, 1))
+
     def mask(self, units, runtime=False, reload=True):
         return self._run(["mask"] + _flags(runtime, reload) + ["--"] + list(units))
 

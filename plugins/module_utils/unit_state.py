@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
-UnitDirs = namedtuple("UnitDirs", ["persistent", "runtime", "outranking"])
+UnitDirs = namedtuple("UnitDirs", ["persistent", "runtime", "outranking", "vendor"])
 """Where `systemctl mask` writes: a link to /dev/null in ``persistent`` is a
 persistent mask, in ``runtime`` a mask until the next reboot. A unit loaded from
 one of the ``outranking`` directories (transient units, early generators, control
-files) cannot be masked at all, since those come before ``persistent``."""
+files) cannot be masked at all, since those come before ``persistent``. Packages
+ship unit files, and sometimes masks, in the ``vendor`` directories."""
+UnitDirs.__new__.__defaults__ = ((), ())
 
 SYSTEM_DIRS = UnitDirs(
     persistent="/etc/systemd/system",
@@ -24,6 +26,12 @@ SYSTEM_DIRS = UnitDirs(
         "/run/systemd/system.control",
         "/run/systemd/transient",
         "/run/systemd/generator.early",
+    ),
+    vendor=(
+        "/usr/local/lib/systemd/system",
+        "/usr/lib/systemd/system",
+        # Debian 11 has not merged /lib into /usr/lib.
+        "/lib/systemd/system",
     ),
 )
 
@@ -42,12 +50,14 @@ RUNNING_STATES = ("active", "activating", "deactivating", "reloading", "refreshi
 
 SHOW_PROPERTIES = ("Id", "LoadState", "ActiveState", "UnitFileState", "FragmentPath")
 
-DirEntry = namedtuple("DirEntry", ["path", "kind", "target"])
+DirEntry = namedtuple("DirEntry", ["path", "kind", "target", "mtime"])
 """What sits at a unit's name in one directory.
 
 ``kind`` is ``missing``, ``mask`` (a link to /dev/null), ``link`` (a link elsewhere)
-or ``file``; ``target`` is the link's target, if any.
+or ``file``; ``target`` is the link's target, if any; ``mtime`` the time the entry
+was last changed (seconds since the epoch), if it exists.
 """
+DirEntry.__new__.__defaults__ = (None,)
 
 
 class UnitState(namedtuple("UnitState", [
@@ -119,16 +129,27 @@ def read_dir_entry(directory, unit):
     """Return the DirEntry for ``unit`` in ``directory``; never follows the link."""
     path = os.path.join(directory, unit)
     try:
-        target = os.readlink(path)
+        mtime = os.lstat(path).st_mtime
     except FileNotFoundError:
         return DirEntry(path, "missing", None)
+    try:
+        target = os.readlink(path)
     except OSError:
         # Exists but is not a link: a unit file, or something else in the way.
-        return DirEntry(path, "file", None)
+        return DirEntry(path, "file", None, mtime)
     # systemctl writes "/dev/null"; a relative link that lands there masks as well.
     if os.path.normpath(os.path.join(directory, target)) == MASK_TARGET:
-        return DirEntry(path, "mask", target)
-    return DirEntry(path, "link", target)
+        return DirEntry(path, "mask", target, mtime)
+    return DirEntry(path, "link", target, mtime)
+
+
+def list_masks(directory):
+    """Names of the units masked by a link to /dev/null in ``directory``."""
+    try:
+        names = sorted(os.listdir(directory))
+    except FileNotFoundError:
+        return []
+    return [name for name in names if read_dir_entry(directory, name).kind == "mask"]
 
 
 def state_from_show(block, persistent, runtime):

@@ -26,12 +26,13 @@ class FakeSystemd:
     def __init__(self, root):
         from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import UnitDirs
 
-        self.dirs = UnitDirs(str(root / "etc"), str(root / "run"), (str(root / "transient"),))
-        for directory in self.dirs[:2]:
+        self.dirs = UnitDirs(str(root / "etc"), str(root / "run"), (str(root / "transient"),), (str(root / "lib"),))
+        for directory in self.dirs[:2] + self.dirs.vendor:
             os.makedirs(directory)
         self.installed = {}
         self.active = {}
         self.aliases = {}
+        self.vendor_masks = []
         self.calls = []
         self.fail = {}
 
@@ -43,6 +44,10 @@ class FakeSystemd:
     def alias(self, alias, unit):
         self.aliases[alias] = unit
         os.symlink("/lib/systemd/system/" + unit, os.path.join(self.dirs.persistent, alias))
+
+    def place_vendor_mask(self, unit):
+        self.vendor_masks.append(unit)
+        os.symlink("/dev/null", os.path.join(self.dirs.vendor[0], unit))
 
     def place_mask(self, unit, layer):
         os.symlink("/dev/null", os.path.join(getattr(self.dirs, layer), unit))
@@ -61,8 +66,8 @@ class FakeSystemd:
         command = argv[1]
         if command in self.fail:
             return self.fail[command]
-        units = argv[argv.index("--") + 1:]
-        return getattr(self, "_" + command.replace("-", "_"))(argv[2:argv.index("--")], units)
+        split = argv.index("--") if "--" in argv else len(argv)
+        return getattr(self, "_" + command.replace("-", "_"))(argv[2:split], argv[split + 1:])
 
     def _layer(self, unit):
         for layer in ("persistent", "runtime"):
@@ -81,6 +86,8 @@ class FakeSystemd:
             if layer:
                 load, file_state = "masked", "masked" if layer == "persistent" else "masked-runtime"
                 fragment = os.path.join(getattr(self.dirs, layer), unit)
+            elif unit in self.vendor_masks:
+                load, file_state, fragment = "masked", "masked", "/dev/null"
             elif unit in self.installed:
                 load, file_state, fragment = "loaded", self.installed[unit], "/lib/systemd/system/" + unit
             else:
@@ -90,9 +97,22 @@ class FakeSystemd:
         return 0, "\n".join(blocks), ""
 
     def _list_unit_files(self, options, units):
-        lines = ["%s %s enabled" % (u, "masked" if self._layer(u) else self.installed[u])
-                 for u in units if u in self.installed or self._layer(u)]
+        if not units:  # --state=masked,masked-runtime: every masked unit file
+            units = sorted(set(self.vendor_masks) | set(
+                name for directory in self.dirs[:2] for name in os.listdir(directory)))
+        lines = ["%s %s enabled" % (u, self._file_state(u))
+                 for u in units if u in self.installed or self._layer(u) or u in self.vendor_masks]
+        if any(o.startswith("--state=") for o in options):
+            lines = [line for line in lines if line.split()[1].startswith("masked")]
         return (0 if lines else 1), "\n".join(lines), ""
+
+    def _file_state(self, unit):
+        layer = self._layer(unit)
+        if layer:
+            return "masked" if layer == "persistent" else "masked-runtime"
+        if unit in self.vendor_masks:
+            return "masked"
+        return self.installed[unit]
 
     def _mask(self, options, units):
         directory = self.dirs.runtime if "--runtime" in options else self.dirs.persistent

@@ -5,6 +5,7 @@ import os
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
     DirEntry,
     UnitState,
+    list_masks,
     parse_list_unit_files,
     parse_show,
     read_dir_entry,
@@ -60,11 +61,23 @@ def test_dir_entries_tell_masks_from_files_and_links(tmp_path):
     os.symlink("/nonexistent", os.path.join(directory, "dangling.service"))
 
     assert read_dir_entry(directory, "masked.service").kind == "mask"
-    assert read_dir_entry(directory, "sshd.service") == DirEntry(
-        os.path.join(directory, "sshd.service"), "link", "/lib/systemd/system/ssh.service")
+    alias = read_dir_entry(directory, "sshd.service")
+    assert alias[:3] == (os.path.join(directory, "sshd.service"), "link", "/lib/systemd/system/ssh.service")
+    assert alias.mtime == os.lstat(alias.path).st_mtime
     assert read_dir_entry(directory, "local.service").kind == "file"
     assert read_dir_entry(directory, "dangling.service").kind == "link"
-    assert read_dir_entry(directory, "absent.service").kind == "missing"
+    assert read_dir_entry(directory, "absent.service") == DirEntry(
+        os.path.join(directory, "absent.service"), "missing", None, None)
+
+
+def test_list_masks_finds_only_links_to_dev_null(tmp_path):
+    os.symlink("/dev/null", str(tmp_path / "b.service"))
+    os.symlink("/dev/null", str(tmp_path / "a.socket"))
+    os.symlink("/lib/systemd/system/x.service", str(tmp_path / "alias.service"))
+    (tmp_path / "unit.service").write_text("")
+    (tmp_path / "multi-user.target.wants").mkdir()
+    assert list_masks(str(tmp_path)) == ["a.socket", "b.service"]
+    assert list_masks(str(tmp_path / "absent")) == []
 
 
 def test_relative_link_to_dev_null_is_a_mask(tmp_path):

@@ -1,0 +1,192 @@
+#!/usr/bin/python
+# Copyright: sysguard.systemd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mask_info
+short_description: Report which systemd units are masked, where, and since when
+version_added: 1.0.0
+description:
+  - Without O(name), lists every masked unit of the system manager, each with its
+    mask layer (persistent in C(/etc/systemd/system), runtime in
+    C(/run/systemd/system), or both), the mask links and when each was made.
+    Masks that packages ship under C(/lib/systemd/system) or
+    C(/usr/lib/systemd/system) are listed too.
+  - With O(name), reports exactly the named units, masked or not, including units
+    that are not installed, so one task can check a baseline.
+  - Reads the units in one batch and never changes anything.
+author:
+  - sysguard.systemd contributors
+extends_documentation_fragment:
+  - sysguard.systemd.attributes
+  - sysguard.systemd.attributes.INFO_MODULE
+  - sysguard.systemd.attributes.PLATFORM
+options:
+  name:
+    description:
+      - Names of the units to report, with the same rules as
+        O(sysguard.systemd.mask#module:name). A name without a type suffix means a
+        C(.service).
+      - When omitted, every masked unit is reported.
+    type: list
+    elements: str
+notes:
+  - Needs systemd running as the service manager on the target.
+  - A running unit can be masked (masked without C(now)); RV(units.active_state)
+    tells.
+seealso:
+  - module: sysguard.systemd.mask
+"""
+
+EXAMPLES = r"""
+- name: List every masked unit
+  sysguard.systemd.mask_info:
+  register: masks
+
+- name: Show the units masked only until the next reboot
+  ansible.builtin.debug:
+    msg: "{{ masks.units | dict2items | selectattr('value.mask', 'eq', 'runtime') | map(attribute='key') }}"
+
+- name: Read the units a baseline requires masked
+  sysguard.systemd.mask_info:
+    name: [telnet.socket, rsh.socket, cups, avahi-daemon]
+  register: baseline
+
+- name: Fail where one of them is not masked
+  ansible.builtin.assert:
+    that: baseline.not_masked == []
+    fail_msg: "Not masked: {{ baseline.not_masked | join(', ') }}"
+"""
+
+RETURN = r"""
+units:
+  description:
+    - One entry per unit, keyed by its full unit name (V(cups) becomes
+      V(cups.service)).
+    - Without O(name), every masked unit; with it, exactly the named units.
+  returned: always
+  type: dict
+  contains:
+    unit:
+      description: The unit the name stands for; differs from the key for an alias.
+      type: str
+      sample: ssh.service
+    load_state:
+      description: systemd's C(LoadState); V(masked) whatever the mask's layer.
+      type: str
+      sample: masked
+    active_state:
+      description: systemd's C(ActiveState); V(null) for a template.
+      type: str
+      sample: inactive
+    unit_file_state:
+      description: systemd's C(UnitFileState); empty for a unit with no unit file.
+      type: str
+      sample: masked-runtime
+    mask:
+      description:
+        - Which of the administrator's masks exist, V(none), V(runtime),
+          V(persistent) or V(both).
+        - A unit masked only by a package's link has V(none) here and
+          RV(units.load_state=masked); RV(units.links) shows the package's link.
+      type: str
+      sample: runtime
+    links:
+      description: Every mask link of the unit.
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The link.
+          type: str
+          sample: /run/systemd/system/cron.service
+        layer:
+          description: V(persistent), V(runtime) or V(vendor) (shipped by a package).
+          type: str
+          sample: runtime
+        target:
+          description: What the link points to.
+          type: str
+          sample: /dev/null
+        since:
+          description: When the link was made (its modification time), in UTC, ISO 8601.
+          type: str
+          sample: "2026-11-23T09:03:12Z"
+  sample:
+    cron.service:
+      unit: cron.service
+      load_state: masked
+      active_state: inactive
+      unit_file_state: masked-runtime
+      mask: runtime
+      links:
+        - {path: /run/systemd/system/cron.service, layer: runtime, target: /dev/null, since: "2026-11-23T09:03:12Z"}
+    telnet.socket:
+      unit: telnet.socket
+      load_state: masked
+      active_state: inactive
+      unit_file_state: masked
+      mask: both
+      links:
+        - {path: /etc/systemd/system/telnet.socket, layer: persistent, target: /dev/null, since: "2026-10-02T14:40:55Z"}
+        - {path: /run/systemd/system/telnet.socket, layer: runtime, target: /dev/null, since: "2026-11-23T09:03:12Z"}
+    x11-common.service:
+      unit: x11-common.service
+      load_state: masked
+      active_state: inactive
+      unit_file_state: masked
+      mask: none
+      links:
+        - {path: /lib/systemd/system/x11-common.service, layer: vendor, target: /dev/null, since: "2025-05-20T08:00:00Z"}
+masked:
+  description: The keys of RV(units) whose load state is V(masked).
+  returned: always
+  type: list
+  elements: str
+  sample: [cron.service, telnet.socket, x11-common.service]
+not_masked:
+  description: The keys of RV(units) whose load state is not V(masked).
+  returned: always
+  type: list
+  elements: str
+  sample: [cups.service]
+skipped:
+  description: Names of mask links found on disk that are not valid unit names, so were not read.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.sysguard.systemd.plugins.module_utils.mask_info import gather_mask_info
+from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import (
+    Systemctl,
+    SystemctlError,
+    systemd_is_running,
+)
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import InvalidUnitNames
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="list", elements="str"),
+        ),
+        supports_check_mode=True,
+    )
+    if not systemd_is_running():
+        module.fail_json(msg="systemd is not the running service manager on this host, "
+                             "so the units' state cannot be read")
+    try:
+        result = gather_mask_info(Systemctl(module), module.params["name"])
+    except (InvalidUnitNames, SystemctlError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from ansible_collections.sysguard.systemd.plugins.module_utils.mask_info import gather_mask_info
+from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import InvalidUnitNames
+
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+def info(fake, names=None):
+    return gather_mask_info(Systemctl(fake), names, dirs=fake.dirs)
+
+
+def test_without_names_every_mask_is_reported_with_its_links(fake_systemd):
+    fake_systemd.install("cron.service", active="active")
+    fake_systemd.place_mask("cron.service", "runtime")
+    fake_systemd.place_mask("telnet.socket", "persistent")
+    fake_systemd.place_mask("telnet.socket", "runtime")
+    fake_systemd.place_vendor_mask("x11-common.service")
+    os.symlink("/lib/systemd/system/ssh.service", os.path.join(fake_systemd.dirs.persistent, "sshd.service"))
+
+    result = info(fake_systemd)
+
+    assert sorted(result["units"]) == ["cron.service", "telnet.socket", "x11-common.service"]
+    assert result["masked"] == ["cron.service", "telnet.socket", "x11-common.service"]
+    assert result["not_masked"] == []
+    cron = result["units"]["cron.service"]
+    assert (cron["mask"], cron["load_state"], cron["active_state"]) == ("runtime", "masked", "active")
+    assert [(link["layer"], link["path"]) for link in cron["links"]] == [
+        ("runtime", os.path.join(fake_systemd.dirs.runtime, "cron.service"))]
+    assert TIMESTAMP.match(cron["links"][0]["since"])
+    assert [link["layer"] for link in result["units"]["telnet.socket"]["links"]] == ["persistent", "runtime"]
+    assert result["units"]["telnet.socket"]["mask"] == "both"
+    vendor = result["units"]["x11-common.service"]
+    assert (vendor["mask"], vendor["load_state"]) == ("none", "masked")
+    assert vendor["links"][0]["layer"] == "vendor"
+
+
+def test_all_reads_are_batched(fake_systemd):
+    for number in range(20):
+        fake_systemd.place_mask("u%02d.service" % number, "persistent")
+    info(fake_systemd)
+    assert [call[0] for call in fake_systemd.calls] == ["list-unit-files", "show"]
+
+
+def test_named_units_are_reported_masked_or_not(fake_systemd):
+    fake_systemd.install("cups.service")
+    fake_systemd.place_mask("telnet.socket", "persistent")
+    result = info(fake_systemd, ["telnet.socket", "cups", "rsh.socket"])
+    assert list(result["units"]) == ["telnet.socket", "cups.service", "rsh.socket"]
+    assert result["masked"] == ["telnet.socket"]
+    assert result["not_masked"] == ["cups.service", "rsh.socket"]
+    assert result["units"]["rsh.socket"]["load_state"] == "not-found"
+    assert result["units"]["cups.service"]["links"] == []
+    assert [call[0] for call in fake_systemd.calls] == ["show"]
+
+
+def test_nothing_masked_reads_no_units(fake_systemd):
+    result = info(fake_systemd)
+    assert result["units"] == {} and result["masked"] == []
+
+
+def test_invalid_names_are_refused(fake_systemd):
+    with pytest.raises(InvalidUnitNames):
+        info(fake_systemd, ["ok", "not ok"])
+    assert fake_systemd.calls == []
