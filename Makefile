@@ -28,7 +28,7 @@ ifneq ($(QUIRKS_CONF),)
 export CONTAINERS_CONF := $(QUIRKS_CONF)
 endif
 
-.PHONY: help test deps venv images lint sanity unit molecule changelog build requirements clean
+.PHONY: help test deps venv images lint sanity unit package molecule changelog requirements clean
 
 help:
 	@echo "make test      everything: deps, venv, images, lint, sanity, unit, molecule"
@@ -37,9 +37,9 @@ help:
 	@echo "make unit      pytest tests/unit"
 	@echo "make molecule  every Molecule scenario on Debian 11, 12 and 13"
 	@echo "make images    build the systemd container images (skipped when up to date)"
-	@echo "make build     build the collection tarball"
+	@echo "make package   build the collection tarball, install it, render its docs"
 
-test: lint sanity unit molecule
+test: lint sanity unit package molecule
 
 deps:
 	@missing=""; \
@@ -85,8 +85,8 @@ molecule: venv images
 changelog: venv
 	antsibull-changelog release --version $$(sed -n 's/^version: *//p' galaxy.yml)
 
-build: venv
-	ansible-galaxy collection build --force --output-path $(CACHE)/build .
+package: venv
+	tools/check-package.sh
 
 # Re-pin every package after a change to requirements/test.in.
 requirements:
