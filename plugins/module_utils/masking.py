@@ -123,13 +123,14 @@ def read_units(systemctl, unit_names, dirs):
 
 
 def _resolve_alias_link(unit_name, dirs):
-    """Follow an alias link in /etc or /run to the unit it names.
+    """Follow an alias link in the unit directories to the unit it names.
 
     systemd stops resolving an alias once its unit is masked (the alias then
-    fails to load), so the link on disk is read as well: without it, asking for
-    an alias twice would fail the second time.
+    fails to load), and `systemctl show` cannot read templates at all, so the
+    link on disk is read: the first entry of that name, in systemd's order of
+    precedence, decides.
     """
-    for directory in (dirs.persistent, dirs.runtime):
+    for directory in (dirs.persistent, dirs.runtime) + tuple(dirs.vendor):
         entry = read_dir_entry(directory, unit_name.unit)
         if entry.kind == "link":
             target = os.path.basename(entry.target)

@@ -168,10 +168,11 @@ def state_from_show(block, persistent, runtime):
 def state_of_template(unit, unit_file_state, persistent, runtime):
     """Build a UnitState for a template, which `systemctl show` cannot read.
 
-    Its load state follows from the masks on disk and whether systemd lists a unit
-    file for it.
+    Its load state follows from the masks on disk and what systemd lists for its
+    unit file (a template masked through an alias, or by a package, is listed
+    as masked).
     """
-    if persistent.kind == "mask" or runtime.kind == "mask":
+    if persistent.kind == "mask" or runtime.kind == "mask" or (unit_file_state or "").startswith("masked"):
         load_state = "masked"
     elif unit_file_state:
         load_state = "loaded"

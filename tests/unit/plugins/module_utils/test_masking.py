@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import MaskRequest
@@ -171,3 +173,11 @@ def test_mask_that_does_not_take_effect_fails_verification(fake_systemd, monkeyp
         run(fake_systemd, ["cron"])
     assert "did not take effect" in info.value.msg
     assert "cron.service: mask is none, expected persistent" in info.value.msg
+
+
+def test_template_alias_in_a_vendor_directory_is_followed(fake_systemd):
+    fake_systemd.install("getty@.service")
+    os.symlink("getty@.service", os.path.join(fake_systemd.dirs.vendor[0], "autovt@.service"))
+    result = run(fake_systemd, ["autovt@.service"])
+    assert result["units"][0]["unit"] == "getty@.service"
+    assert fake_systemd.has_mask("getty@.service", "persistent")

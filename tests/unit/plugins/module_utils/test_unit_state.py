@@ -106,5 +106,7 @@ def test_template_state_comes_from_disk_and_unit_files():
     assert (masked.load_state, masked.active_state, masked.mask) == ("masked", None, "persistent")
     installed = state_of_template("getty@.service", "enabled", _entry("missing"), _entry("missing"))
     assert installed.load_state == "loaded"
+    through_alias = state_of_template("autovt@.service", "masked", _entry("missing"), _entry("missing"))
+    assert through_alias.load_state == "masked"
     absent = state_of_template("nope@.service", None, _entry("missing"), _entry("missing"))
     assert (absent.load_state, absent.unit_file_state) == ("not-found", "")

@@ -1,0 +1,122 @@
+# Copyright: sysguard.systemd contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn a baseline written as inventory layers into the fewest mask calls.
+
+Used by the role sysguard.systemd.masking through the filter
+sysguard.systemd.masking_batches. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
+    InvalidUnitName,
+    parse_unit_name,
+)
+
+ITEM_OPTIONS = ("state", "runtime", "now")
+"""Options an item may set for itself; the rest come from the role's defaults."""
+
+STATES = ("masked", "unmasked")
+
+
+class BaselineError(ValueError):
+    """The layers contradict each other or ask for something refused."""
+
+
+def plan_baseline(layers, defaults, exceptions=(), protected=(), allow_protected=False):
+    """Merge the layers and group their units into mask calls.
+
+    ``layers`` maps a source name (the variable it came from) to its list of
+    items; each item is a unit name or a mapping with ``name`` and any of
+    ITEM_OPTIONS. ``defaults`` gives ITEM_OPTIONS for items that do not.
+
+    Returns a dict with ``batches`` (unmask batches first, then mask batches,
+    each ``{state, runtime, now, name: [units]}``) and ``skipped`` (units left
+    alone because of ``exceptions``). Raises BaselineError naming the units and
+    the sources at fault.
+    """
+    wanted = {}  # unit -> (options, [sources])
+    problems = []
+    for source in sorted(layers):
+        for item in layers[source] or []:
+            unit, options, problem = _read_item(item, defaults, source)
+            if problem:
+                problems.append(problem)
+                continue
+            if unit not in wanted:
+                wanted[unit] = (options, [source])
+                continue
+            merged, sources = wanted[unit]
+            if merged["state"] != options["state"]:
+                problems.append("%s is asked %s by %s and %s by %s" % (
+                    unit, merged["state"], " and ".join(sources), options["state"], source))
+                continue
+            wanted[unit] = (_merge(merged, options), sources + [source])
+
+    exceptions = set(_canonical(name) for name in exceptions or [])
+    skipped = [unit for unit in wanted if unit in exceptions]
+
+    protected = set(_canonical(name) for name in protected or [])
+    if not allow_protected:
+        for unit, (options, sources) in wanted.items():
+            if unit in protected and unit not in exceptions and options["state"] == "masked":
+                problems.append(
+                    "%s is protected (masking_protected_units): masking it can cut off "
+                    "access to the host or keep it from booting; asked by %s; set "
+                    "masking_allow_protected: true to mask it anyway"
+                    % (unit, " and ".join(sources)))
+    if problems:
+        raise BaselineError("; ".join(problems))
+
+    batches = {}
+    for unit, (options, sources) in wanted.items():
+        if unit in exceptions:
+            continue
+        key = tuple(options[o] for o in ITEM_OPTIONS)
+        batches.setdefault(key, []).append(unit)
+    # Unmask before mask, so nothing fights: linux-system-roles' order.
+    ordered = sorted(batches, key=lambda key: (key[0] != "unmasked", key))
+    return {
+        "batches": [dict(zip(ITEM_OPTIONS, key), name=batches[key]) for key in ordered],
+        "skipped": skipped,
+    }
+
+
+def _read_item(item, defaults, source):
+    if isinstance(item, str):
+        item = {"name": item}
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        return None, None, "%s: each item must be a unit name or a mapping with a name, not %r" % (source, item)
+    unknown = sorted(set(item) - set(ITEM_OPTIONS) - {"name"})
+    if unknown:
+        return None, None, "%s: %s has unknown key%s %s" % (
+            source, item["name"], "s" if len(unknown) > 1 else "", ", ".join(unknown))
+    options = dict((o, item.get(o, defaults.get(o))) for o in ITEM_OPTIONS)
+    if options["state"] not in STATES:
+        return None, None, "%s: %s has state %r, expected masked or unmasked" % (
+            source, item["name"], options["state"])
+    if options["state"] == "unmasked":
+        # now only applies to masking; an unmask item must not differ by it.
+        options["now"] = False
+    return _canonical(item["name"]), options, None
+
+
+def _canonical(name):
+    """The full unit name, so that cron and cron.service are one unit."""
+    try:
+        return parse_unit_name(name).unit
+    except InvalidUnitName:
+        return name  # the module names it as invalid, with the reason
+
+
+def _merge(first, second):
+    """Two layers asking the same state: the stronger request wins.
+
+    A persistent mask covers a runtime one, and a full unmask covers removing
+    only the runtime mask; stopping is wanted if any layer wants it.
+    """
+    return {
+        "state": first["state"],
+        "runtime": first["runtime"] and second["runtime"],
+        "now": first["now"] or second["now"],
+    }

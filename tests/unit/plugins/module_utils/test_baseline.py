@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.sysguard.systemd.plugins.module_utils.baseline import (
+    BaselineError,
+    plan_baseline,
+)
+
+DEFAULTS = {"state": "masked", "runtime": False, "now": False}
+
+
+def batches(result):
+    return [(b["state"], b["runtime"], b["now"], b["name"]) for b in result["batches"]]
+
+
+def test_layers_add_up_into_one_call_per_option_set():
+    result = plan_baseline({
+        "masking_units__baseline": ["telnet.socket", "rsh.socket", "cups"],
+        "masking_units__web": ["avahi-daemon", {"name": "cron", "runtime": True}],
+        "masking_units": [{"name": "atd", "state": "unmasked"}],
+    }, DEFAULTS)
+    assert batches(result) == [
+        ("unmasked", False, False, ["atd.service"]),
+        ("masked", False, False, ["telnet.socket", "rsh.socket", "cups.service", "avahi-daemon.service"]),
+        ("masked", True, False, ["cron.service"]),
+    ]
+    assert result["skipped"] == []
+
+
+def test_defaults_apply_to_items_that_do_not_set_options():
+    result = plan_baseline({"masking_units": ["a", {"name": "b", "now": False}]},
+                           {"state": "masked", "runtime": True, "now": True})
+    assert batches(result) == [("masked", True, False, ["b.service"]), ("masked", True, True, ["a.service"])]
+
+
+def test_masked_and_unmasked_in_two_layers_names_both_sources():
+    with pytest.raises(BaselineError) as info:
+        plan_baseline({
+            "masking_units__baseline": ["cups"],
+            "masking_units__print": [{"name": "cups.service", "state": "unmasked"}],
+        }, DEFAULTS)
+    message = str(info.value)
+    assert "cups.service is asked masked by masking_units__baseline and unmasked by masking_units__print" in message
+
+
+def test_same_state_in_two_layers_takes_the_stronger_request():
+    result = plan_baseline({
+        "masking_units__a": [{"name": "cron", "runtime": True}],
+        "masking_units__b": ["cron.service"],
+        "masking_units__c": [{"name": "cron", "now": True, "runtime": True}],
+    }, DEFAULTS)
+    assert batches(result) == [("masked", False, True, ["cron.service"])]
+
+
+def test_exceptions_are_skipped_and_reported():
+    result = plan_baseline({"masking_units__baseline": ["cups", "avahi-daemon"]}, DEFAULTS,
+                           exceptions=["cups.service"])
+    assert batches(result) == [("masked", False, False, ["avahi-daemon.service"])]
+    assert result["skipped"] == ["cups.service"]
+
+
+def test_protected_units_are_refused_unless_allowed():
+    layers = {"masking_units__baseline": ["telnet.socket", "sshd"], "masking_units__x": ["dbus.service"]}
+    with pytest.raises(BaselineError) as info:
+        plan_baseline(layers, DEFAULTS, protected=["sshd.service", "dbus"])
+    message = str(info.value)
+    assert "sshd.service is protected" in message and "asked by masking_units__baseline" in message
+    assert "dbus.service is protected" in message
+    assert "masking_allow_protected" in message
+    allowed = plan_baseline(layers, DEFAULTS, protected=["sshd.service", "dbus"], allow_protected=True)
+    assert batches(allowed)[0][3] == ["telnet.socket", "sshd.service", "dbus.service"]
+
+
+def test_protected_units_may_be_unmasked_or_excepted():
+    result = plan_baseline({"masking_units": [{"name": "ssh", "state": "unmasked"}, "sshd"]}, DEFAULTS,
+                           exceptions=["sshd"], protected=["ssh", "sshd"])
+    assert batches(result) == [("unmasked", False, False, ["ssh.service"])]
+    assert result["skipped"] == ["sshd.service"]
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ({"unit": "cron"}, "must be a unit name or a mapping with a name"),
+    (42, "must be a unit name or a mapping with a name"),
+    ({"name": "cron", "masked": True}, "cron has unknown key masked"),
+    ({"name": "cron", "state": "disabled"}, "cron has state 'disabled'"),
+])
+def test_malformed_items_name_their_source(item, message):
+    with pytest.raises(BaselineError) as info:
+        plan_baseline({"masking_units__web": [item]}, DEFAULTS)
+    assert "masking_units__web: " in str(info.value)
+    assert message in str(info.value)
