@@ -28,16 +28,20 @@ ifneq ($(QUIRKS_CONF),)
 export CONTAINERS_CONF := $(QUIRKS_CONF)
 endif
 
-.PHONY: help test deps venv images lint sanity unit package molecule changelog requirements clean
+.PHONY: help demo test deps venv images lint sanity unit package molecule changelog requirements clean
 
 help:
-	@echo "make test      everything: deps, venv, images, lint, sanity, unit, molecule"
+	@echo "make demo      apply an example baseline to three local systemd containers"
+	@echo "make test      everything: deps, venv, images, lint, sanity, unit, package, molecule"
 	@echo "make lint      ansible-lint (production profile)"
 	@echo "make sanity    ansible-test sanity, offline"
 	@echo "make unit      pytest tests/unit"
 	@echo "make molecule  every Molecule scenario on Debian 11, 12 and 13"
 	@echo "make images    build the systemd container images (skipped when up to date)"
 	@echo "make package   build the collection tarball, install it, render its docs"
+
+demo: venv images
+	tools/demo.sh
 
 test: lint sanity unit package molecule
 
