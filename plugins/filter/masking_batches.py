@@ -18,11 +18,13 @@ description:
     persistent mask covers a runtime one; C(now) if any layer asks it). A unit asked
     masked by one layer and unmasked by another fails, naming both.
 author:
-  - sysguard.systemd contributors
+  - sysguard.systemd maintainers (@sysguard)
 positional: defaults, exceptions, protected, allow_protected
 options:
   _input:
-    description: The layers, a dictionary of source name to list of items. An item is a unit name or a dictionary with C(name) and any of C(state), C(runtime), C(now).
+    description:
+      - The layers, a dictionary of source name to list of items.
+      - An item is a unit name or a dictionary with C(name) and any of C(state), C(runtime), C(now).
     type: dict
     required: true
   defaults:
@@ -59,7 +61,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(batches), each with C(state), C(runtime), C(now) and the unit list C(name); and C(skipped), the units left alone as exceptions.
+  description:
+    - C(batches), each with C(state), C(runtime), C(now) and the unit list C(name).
+    - C(skipped), the units left alone as exceptions.
   type: dict
 """
 

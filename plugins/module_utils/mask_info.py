@@ -46,9 +46,8 @@ def gather_mask_info(systemctl, names=None, dirs=SYSTEM_DIRS):
 
 def describe_unit(state, dirs):
     """One unit's entry: systemd's view, its mask layer and every mask link."""
-    links = [_link(entry, layer) for layer, entry in (("persistent", state.persistent),
-                                                       ("runtime", state.runtime))
-             if entry.kind == "mask"]
+    layers = (("persistent", state.persistent), ("runtime", state.runtime))
+    links = [_link(entry, layer) for layer, entry in layers if entry.kind == "mask"]
     if state.load_state == "masked" and not links:
         links = _vendor_links(state.unit, dirs)
     return {
@@ -100,4 +99,3 @@ def _timestamp(mtime):
         return None
     moment = datetime.datetime.fromtimestamp(mtime, tz=datetime.timezone.utc)
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-

@@ -21,7 +21,7 @@ description:
   - Only ever removes masks, that is links to C(/dev/null). A unit file or link
     that blocks a mask is reported, never removed.
 author:
-  - sysguard.systemd contributors
+  - sysguard.systemd maintainers (@sysguard)
 extends_documentation_fragment:
   - sysguard.systemd.attributes
   - sysguard.systemd.attributes.PLATFORM

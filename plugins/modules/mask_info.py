@@ -18,7 +18,7 @@ description:
     that are not installed, so one task can check a baseline.
   - Reads the units in one batch and never changes anything.
 author:
-  - sysguard.systemd contributors
+  - sysguard.systemd maintainers (@sysguard)
 extends_documentation_fragment:
   - sysguard.systemd.attributes
   - sysguard.systemd.attributes.INFO_MODULE
