@@ -11,7 +11,7 @@ CACHE := .cache
 RELEASES := 11 12 13
 # Host packages: podman runs the test containers (runc where crun cannot), mmdebstrap
 # builds their images from Debian's packages.
-APT_PACKAGES := podman runc mmdebstrap python3-venv git
+APT_PACKAGES := podman runc mmdebstrap python3-venv git openssh-client
 
 # ansible-lint, Molecule and ansible-playbook find this checkout as the collection
 # sysguard.systemd through this path; the venv's own collections (containers.podman)
@@ -28,7 +28,7 @@ ifneq ($(QUIRKS_CONF),)
 export CONTAINERS_CONF := $(QUIRKS_CONF)
 endif
 
-.PHONY: help demo test deps venv images lint sanity unit package molecule changelog requirements clean
+.PHONY: help demo bench test deps venv images lint sanity unit package molecule changelog requirements clean
 
 help:
 	@echo "make demo      apply an example baseline to three local systemd containers"
@@ -38,6 +38,7 @@ help:
 	@echo "make unit      pytest tests/unit"
 	@echo "make molecule  every Molecule scenario on Debian 11, 12 and 13"
 	@echo "make images    build the systemd container images (skipped when up to date)"
+	@echo "make bench     compare with ansible.builtin.systemd_service; writes docs/performance/"
 	@echo "make package   build the collection tarball, install it, render its docs"
 
 demo: venv images
@@ -45,9 +46,17 @@ demo: venv images
 
 test: lint sanity unit package molecule
 
+$(VENV)/.bench-installed: requirements/bench.txt $(VENV)/.installed
+	$(VENV)/bin/python -m pip install -qq --disable-pip-version-check -r requirements/bench.txt
+	touch $@
+
+# Takes about half an hour: the builtin loop over 200 units alone takes minutes.
+bench: venv images $(VENV)/.bench-installed
+	python tools/bench/bench.py $(BENCH_ARGS)
+
 deps:
 	@missing=""; \
-	for cmd in podman runc mmdebstrap git; do command -v $$cmd >/dev/null || missing=1; done; \
+	for cmd in podman runc mmdebstrap git ssh; do command -v $$cmd >/dev/null || missing=1; done; \
 	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: as root, install: $(APT_PACKAGES)" >&2; exit 1; fi; \
