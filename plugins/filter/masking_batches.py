@@ -24,11 +24,11 @@ options:
   _input:
     description:
       - The layers, a dictionary of source name to list of items.
-      - An item is a unit name or a dictionary with C(name) and any of C(state), C(runtime), C(now).
+      - An item is a unit name or a dictionary with C(name) and any of C(state), C(runtime), C(now), C(triggers).
     type: dict
     required: true
   defaults:
-    description: C(state), C(runtime) and C(now) for items that do not set them.
+    description: C(state), C(runtime), C(now) and C(triggers) for items that do not set them.
     type: dict
     required: true
   exceptions:
@@ -53,16 +53,16 @@ EXAMPLES = r"""
     msg: >-
       {{ {'masking_units__baseline': ['telnet.socket', 'cups'],
           'masking_units__web': [{'name': 'cups', 'now': true}, {'name': 'atd', 'state': 'unmasked'}]}
-         | sysguard.systemd.masking_batches({'state': 'masked', 'runtime': false, 'now': false}) }}
-  # batches: [{state: unmasked, runtime: false, now: false, name: [atd.service]},
-  #           {state: masked, runtime: false, now: false, name: [telnet.socket]},
-  #           {state: masked, runtime: false, now: true, name: [cups.service]}]
+         | sysguard.systemd.masking_batches({'state': 'masked', 'runtime': false, 'now': false, 'triggers': false}) }}
+  # batches: [{state: unmasked, runtime: false, now: false, triggers: false, name: [atd.service]},
+  #           {state: masked, runtime: false, now: false, triggers: false, name: [telnet.socket]},
+  #           {state: masked, runtime: false, now: true, triggers: false, name: [cups.service]}]
 """
 
 RETURN = r"""
 _value:
   description:
-    - C(batches), each with C(state), C(runtime), C(now) and the unit list C(name).
+    - C(batches), each with C(state), C(runtime), C(now), C(triggers) and the unit list C(name).
     - C(skipped), the units left alone as exceptions.
   type: dict
 """

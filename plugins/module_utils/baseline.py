@@ -13,7 +13,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import
     parse_unit_name,
 )
 
-ITEM_OPTIONS = ("state", "runtime", "now")
+ITEM_OPTIONS = ("state", "runtime", "now", "triggers")
 """Options an item may set for itself; the rest come from the role's defaults."""
 
 STATES = ("masked", "unmasked")
@@ -31,7 +31,7 @@ def plan_baseline(layers, defaults, exceptions=(), protected=(), allow_protected
     ITEM_OPTIONS. ``defaults`` gives ITEM_OPTIONS for items that do not.
 
     Returns a dict with ``batches`` (unmask batches first, then mask batches,
-    each ``{state, runtime, now, name: [units]}``) and ``skipped`` (units left
+    each ``{state, runtime, now, triggers, name: [units]}``) and ``skipped`` (units left
     alone because of ``exceptions``). Raises BaselineError naming the units and
     the sources at fault.
     """
@@ -113,10 +113,12 @@ def _merge(first, second):
     """Two layers asking the same state: the stronger request wins.
 
     A persistent mask covers a runtime one, and a full unmask covers removing
-    only the runtime mask; stopping is wanted if any layer wants it.
+    only the runtime mask; stopping, and taking the triggers along, are wanted
+    if any layer wants them.
     """
     return {
         "state": first["state"],
         "runtime": first["runtime"] and second["runtime"],
         "now": first["now"] or second["now"],
+        "triggers": first["triggers"] or second["triggers"],
     }

@@ -13,28 +13,27 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import
     parse_unit_names,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
-    SYSTEM_DIRS,
     list_masks,
     parse_list_unit_files,
     read_dir_entry,
 )
 
 
-def gather_mask_info(systemctl, names=None, dirs=SYSTEM_DIRS):
+def gather_mask_info(systemctl, scope, names=None):
     """Return the module result for ``names``, or for every masked unit if None.
 
     Raises InvalidUnitNames for bad names and SystemctlError if systemd cannot
     be read.
     """
     if names is None:
-        unit_names, skipped = _masked_unit_names(systemctl, dirs)
+        unit_names, skipped = _masked_unit_names(systemctl, scope.dirs)
     else:
         unit_names, skipped = parse_unit_names(names), []
-    states = read_units(systemctl, unit_names, dirs) if unit_names else []
+    states = read_units(systemctl, unit_names, scope) if unit_names else []
 
     units = {}
     for unit_name, state in zip(unit_names, states):
-        units[unit_name.unit] = describe_unit(state, dirs)
+        units[unit_name.unit] = describe_unit(state, scope.dirs)
     return {
         "changed": False,
         "units": units,

@@ -13,8 +13,9 @@ from collections import namedtuple
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import DirEntry, MASK_TARGET
 
-MaskRequest = namedtuple("MaskRequest", ["state", "runtime", "now"])
-"""What the user asked: state ``masked`` or ``unmasked``, runtime, now."""
+MaskRequest = namedtuple("MaskRequest", ["state", "runtime", "now", "triggers"])
+"""What the user asked: state ``masked`` or ``unmasked``, runtime, now, triggers."""
+MaskRequest.__new__.__defaults__ = (False,)
 
 
 class MaskPlan(namedtuple("MaskPlan", [
@@ -41,11 +42,16 @@ class PlanError(ValueError):
         super().__init__("; ".join("%s: %s" % item for item in problems.items()))
 
 
-def check_request(request, unit_names):
+def check_request(request, unit_names, scope):
     """Refuse option combinations that cannot apply, before reading anything."""
     problems = {}
     if request.now and request.state != "masked":
         problems["now"] = "now=true stops units, which only applies with state=masked"
+    elif request.now and not scope.manager:
+        problems["now"] = "now=true stops units, which needs a running manager; %s" % _no_manager(scope)
+    if request.triggers and not scope.manager:
+        problems["triggers"] = ("triggers=true reads which units can start the named ones from "
+                                "a running manager; %s" % _no_manager(scope))
     if request.now:
         for unit_name in unit_names:
             if unit_name.kind == "template":
@@ -56,6 +62,14 @@ def check_request(request, unit_names):
                 )
     if problems:
         raise PlanError(problems)
+
+
+def _no_manager(scope):
+    if scope.root:
+        return "root=%s is an OS tree that is not running" % scope.root
+    if scope.name == "global":
+        return "scope=global is unit files for all users, with no manager of its own"
+    return "systemd is not the running service manager on this host"
 
 
 def plan_masking(request, states, outranking=()):

@@ -3,7 +3,8 @@
 """Mask and unmask units: read -> plan -> apply -> verify -> report.
 
 Each step is one function below. Reads and actions are batched: one
-`systemctl show` for all units, then one systemctl call per kind of action.
+`systemctl show` for all units (one more for their triggers, when asked), then
+one systemctl call per kind of action.
 """
 
 from __future__ import annotations
@@ -15,21 +16,18 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import 
     check_request,
     plan_masking,
 )
-from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import (
-    SystemctlError,
-    systemd_is_running,
-)
+from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import SystemctlError
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
     InvalidUnitNames,
+    UnitName,
     parse_unit_names,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
-    SYSTEM_DIRS,
     parse_list_unit_files,
     parse_show,
     read_dir_entry,
+    state_from_files,
     state_from_show,
-    state_of_template,
 )
 
 
@@ -42,47 +40,45 @@ class MaskingFailed(Exception):
         self.result = result
 
 
-def run_masking(systemctl, names, request, check_mode=False, diff=False, dirs=SYSTEM_DIRS):
-    """Bring the named units to ``request``; return the module result.
-
-    ``dirs`` are the UnitDirs where the manager's masks live.
+def run_masking(systemctl, names, request, scope, check_mode=False, diff=False):
+    """Bring the named units to ``request`` in ``scope``; return the module result.
 
     Raises MaskingFailed. Every error that can be known in advance (bad names,
     options that do not apply, files in the way) is raised before any change.
     """
     try:
         unit_names = parse_unit_names(names)
-        check_request(request, unit_names)
+        check_request(request, unit_names, scope)
     except (InvalidUnitNames, PlanError) as exc:
         raise MaskingFailed(str(exc), _empty_result())
-    if not systemd_is_running():
-        raise MaskingFailed(
-            "systemd is not the running service manager on this host, so the "
-            "units' state cannot be read",
-            _empty_result(),
-        )
 
     try:
-        before = read_units(systemctl, unit_names, dirs)
-        plan = plan_masking(request, before, dirs.outranking)
+        before = read_units(systemctl, unit_names, scope)
+        triggers = {}
+        if request.triggers:
+            triggers = find_triggers(before, scope.dirs)
+            trigger_names = [UnitName(unit, unit, "plain") for unit in triggers]
+            unit_names += trigger_names
+            before += read_units(systemctl, trigger_names, scope)
+        plan = plan_masking(request, before, scope.dirs.outranking)
     except (SystemctlError, PlanError) as exc:
         raise MaskingFailed("nothing was changed: %s" % exc, _empty_result())
 
     if check_mode or not plan.has_changes:
         after = [plan.expected[state.unit] for state in before]
-        return report(unit_names, before, after, plan, diff, systemctl.commands)
+        return report(unit_names, before, after, plan, diff, systemctl.commands, triggers)
 
     try:
         apply_plan(systemctl, plan)
     except SystemctlError as exc:
-        after = _read_after_failure(systemctl, unit_names, before, dirs)
-        result = report(unit_names, before, after, plan, diff, systemctl.commands)
+        after = _read_after_failure(systemctl, unit_names, before, scope)
+        result = report(unit_names, before, after, plan, diff, systemctl.commands, triggers)
         raise MaskingFailed(
             "%s; changed before the failure: %s" % (exc, _changed_summary(result)), result)
 
-    after = read_units(systemctl, _acted_on(unit_names, before), dirs)
-    result = report(unit_names, before, after, plan, diff, systemctl.commands)
-    problems = verify(plan, after)
+    after = read_units(systemctl, _acted_on(unit_names, before), scope)
+    result = report(unit_names, before, after, plan, diff, systemctl.commands, triggers)
+    problems = verify(plan, after, scope.manager)
     if problems:
         raise MaskingFailed(
             "the change did not take effect: %s; changed: %s" % (
@@ -93,14 +89,17 @@ def run_masking(systemctl, names, request, check_mode=False, diff=False, dirs=SY
     return result
 
 
-def read_units(systemctl, unit_names, dirs):
+def read_units(systemctl, unit_names, scope):
     """Read the state of every unit in one batch; UnitStates in request order.
 
     An alias is read as the unit it names, so its state's ``unit`` is that unit.
+    Where a manager runs, `systemctl show` reads the units; templates, and every
+    unit where no manager runs, are read from their unit files.
     """
+    dirs = scope.dirs
     unit_names = [_resolve_alias_link(u, dirs) for u in unit_names]
     states = {}
-    loadable = [u for u in unit_names if u.kind != "template"]
+    loadable = [u for u in unit_names if u.kind != "template"] if scope.manager else []
     if loadable:
         blocks = parse_show(systemctl.show(u.unit for u in loadable))
         if len(blocks) != len(loadable):
@@ -111,15 +110,43 @@ def read_units(systemctl, unit_names, dirs):
             unit = block.get("Id") or unit_name.unit
             states[unit_name.asked] = state_from_show(block, *_mask_entries(unit, dirs))
 
-    # systemctl show refuses templates; list-unit-files reads them.
-    templates = [u for u in unit_names if u.kind == "template"]
-    if templates:
-        unit_file_states = parse_list_unit_files(systemctl.list_unit_files(u.unit for u in templates))
-        for unit_name in templates:
-            states[unit_name.asked] = state_of_template(
+    from_files = [u for u in unit_names if u.asked not in states]
+    if from_files:
+        unit_file_states = parse_list_unit_files(systemctl.list_unit_files(u.unit for u in from_files))
+        for unit_name in from_files:
+            states[unit_name.asked] = state_from_files(
                 unit_name.unit, unit_file_states.get(unit_name.unit), *_mask_entries(unit_name.unit, dirs))
 
     return [states[u.asked] for u in unit_names]
+
+
+# The unit types that can start another unit.
+TRIGGER_TYPES = ("socket", "path", "timer")
+
+
+def find_triggers(states, dirs):
+    """The units that can start the given ones, by unit: {trigger: [units]}.
+
+    systemd's TriggeredBy names them while they are loaded; a trigger that is
+    masked is not, so the usual same-name socket, path and timer that carry a
+    mask link are found on disk as well (that is what unmasking needs).
+    """
+    requested = set(state.unit for state in states)
+    triggers = {}
+    for state in states:
+        candidates = list(state.triggered_by)
+        prefix, _, unit_type = state.unit.rpartition(".")
+        if unit_type == "service":
+            for trigger_type in TRIGGER_TYPES:
+                name = "%s.%s" % (prefix, trigger_type)
+                if any(read_dir_entry(d, name).kind == "mask" for d in (dirs.persistent, dirs.runtime)):
+                    candidates.append(name)
+        for trigger in candidates:
+            if trigger not in requested:
+                triggers.setdefault(trigger, [])
+                if state.unit not in triggers[trigger]:
+                    triggers[trigger].append(state.unit)
+    return triggers
 
 
 def _resolve_alias_link(unit_name, dirs):
@@ -164,14 +191,17 @@ def apply_plan(systemctl, plan):
         systemctl.stop(plan.stop)
 
 
-def verify(plan, after):
-    """Compare the state read after applying with the plan; {unit: problem}."""
+def verify(plan, after, manager=True):
+    """Compare the state read after applying with the plan; {unit: problem}.
+
+    Where no manager runs, the mask links on disk are all there is to check.
+    """
     problems = {}
     for state in after:
         expected = plan.expected[state.unit]
         if state.mask != expected.mask:
             problems[state.unit] = "mask is %s, expected %s" % (state.mask, expected.mask)
-        elif expected.mask != "none" and state.load_state != "masked":
+        elif manager and expected.mask != "none" and state.load_state != "masked":
             problems[state.unit] = (
                 "the mask link exists but systemd still loads the unit from %s "
                 "(load state %s)" % (state.fragment_path or "elsewhere", state.load_state))
@@ -180,12 +210,14 @@ def verify(plan, after):
     return problems
 
 
-def report(unit_names, before, after, plan, diff, commands):
+def report(unit_names, before, after, plan, diff, commands, triggers=None):
     """The module result: one entry per requested unit, and what changed.
 
     ``after`` is the state read after applying, or the plan's expected state in
-    check mode. An alias asked for next to its unit is listed once.
+    check mode. An alias asked for next to its unit is listed once. ``triggers``
+    maps the units that came in as triggers to the units they start.
     """
+    triggers = triggers or {}
     units = []
     masked, unmasked, stopped = [], [], []
     diffs = []
@@ -197,6 +229,8 @@ def report(unit_names, before, after, plan, diff, commands):
             "before": old.summary(),
             "after": new.summary(),
         }
+        if unit_name.asked in triggers:
+            entry["trigger_of"] = triggers[unit_name.asked]
         units.append(entry)
         if not entry["changed"] or old.unit in masked + unmasked + stopped:
             continue
@@ -215,6 +249,7 @@ def report(unit_names, before, after, plan, diff, commands):
         "masked": masked,
         "unmasked": unmasked,
         "stopped": stopped,
+        "triggers": list(triggers),
         "commands": [list(argv) for argv in commands],
     }
     if diff:
@@ -252,10 +287,10 @@ def _diff_value(value):
     return value or '""'
 
 
-def _read_after_failure(systemctl, unit_names, before, dirs):
+def _read_after_failure(systemctl, unit_names, before, scope):
     """Read what a failed apply left behind; fall back to ``before`` if unreadable."""
     try:
-        return read_units(systemctl, _acted_on(unit_names, before), dirs)
+        return read_units(systemctl, _acted_on(unit_names, before), scope)
     except SystemctlError:
         return before
 
@@ -272,4 +307,4 @@ def _changed_summary(result):
 
 
 def _empty_result():
-    return {"changed": False, "units": [], "masked": [], "unmasked": [], "stopped": []}
+    return {"changed": False, "units": [], "masked": [], "unmasked": [], "stopped": [], "triggers": []}

@@ -8,8 +8,6 @@ can never be read as an option. No shell is involved.
 
 from __future__ import annotations
 
-import os
-
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import SHOW_PROPERTIES
 
 # Plain, untranslated, uncoloured output that can be parsed.
@@ -28,24 +26,25 @@ class SystemctlError(Exception):
             " ".join(argv), rc, (stderr or stdout).strip()))
 
 
-def systemd_is_running():
-    """True when systemd is the running service manager (sd_booted's test)."""
-    return os.path.isdir("/run/systemd/system")
-
-
 class Systemctl:
-    """Runs systemctl through an AnsibleModule's run_command."""
+    """Runs systemctl through an AnsibleModule's run_command, for one scope.
 
-    def __init__(self, module):
+    ``scope`` is a scopes.Scope: its flags (--user, --global, --root=) go before
+    every command, and where no manager runs, nothing asks for a reload.
+    """
+
+    def __init__(self, module, scope):
         self._module = module
+        self._scope = scope
+        self._environment = dict(_ENVIRONMENT, **scope.environment)
         self.path = module.get_bin_path("systemctl", required=True)
         self.commands = []
         """Every argument list run, in order: reported back to the user."""
 
     def _run(self, args, allowed_rc=(0,)):
-        argv = [self.path] + args
+        argv = [self.path] + self._scope.flags + args
         self.commands.append(argv)
-        rc, stdout, stderr = self._module.run_command(argv, environ_update=_ENVIRONMENT)
+        rc, stdout, stderr = self._module.run_command(argv, environ_update=self._environment)
         if rc not in allowed_rc:
             raise SystemctlError(argv, rc, stdout, stderr)
         return stdout
@@ -66,10 +65,10 @@ class Systemctl:
                          allowed_rc=(0, 1))
 
     def mask(self, units, runtime=False, reload=True):
-        return self._run(["mask"] + _flags(runtime, reload) + ["--"] + list(units))
+        return self._run(["mask"] + _flags(runtime, reload and self._scope.manager) + ["--"] + list(units))
 
     def unmask(self, units, runtime=False, reload=True):
-        return self._run(["unmask"] + _flags(runtime, reload) + ["--"] + list(units))
+        return self._run(["unmask"] + _flags(runtime, reload and self._scope.manager) + ["--"] + list(units))
 
     def stop(self, units):
         return self._run(["stop", "--"] + list(units))

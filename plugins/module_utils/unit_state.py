@@ -48,7 +48,7 @@ _MASK_NAMES = {
 # Active states in which a unit still has to be stopped.
 RUNNING_STATES = ("active", "activating", "deactivating", "reloading", "refreshing")
 
-SHOW_PROPERTIES = ("Id", "LoadState", "ActiveState", "UnitFileState", "FragmentPath")
+SHOW_PROPERTIES = ("Id", "LoadState", "ActiveState", "UnitFileState", "FragmentPath", "TriggeredBy")
 
 DirEntry = namedtuple("DirEntry", ["path", "kind", "target", "mtime"])
 """What sits at a unit's name in one directory.
@@ -62,15 +62,16 @@ DirEntry.__new__.__defaults__ = (None,)
 
 class UnitState(namedtuple("UnitState", [
     "unit", "load_state", "active_state", "unit_file_state", "fragment_path",
-    "persistent", "runtime",
+    "persistent", "runtime", "triggered_by",
 ])):
     """One unit's state.
 
     ``persistent`` and ``runtime`` are the DirEntry at the unit's name in the
     persistent and runtime UnitDirs. ``fragment_path`` is the file systemd loaded
     the unit from; for a masked unit, the mask that wins. ``active_state`` is None
-    for templates, which never run themselves. In a predicted state, a field only
-    systemd can tell after the change is None.
+    for templates, which never run themselves, and where no manager runs. In a
+    predicted state, a field only systemd can tell after the change is None.
+    ``triggered_by`` are the sockets, paths and timers that can start the unit.
     """
 
     __slots__ = ()
@@ -162,15 +163,17 @@ def state_from_show(block, persistent, runtime):
         fragment_path=block.get("FragmentPath", ""),
         persistent=persistent,
         runtime=runtime,
+        triggered_by=tuple(block.get("TriggeredBy", "").split()),
     )
 
 
-def state_of_template(unit, unit_file_state, persistent, runtime):
-    """Build a UnitState for a template, which `systemctl show` cannot read.
+def state_from_files(unit, unit_file_state, persistent, runtime):
+    """Build a UnitState from the unit files alone, for a template (which
+    `systemctl show` cannot read) or where no manager runs.
 
     Its load state follows from the masks on disk and what systemd lists for its
-    unit file (a template masked through an alias, or by a package, is listed
-    as masked).
+    unit file (a unit masked through an alias, or by a package, is listed as
+    masked); whether it runs is unknown (None).
     """
     if persistent.kind == "mask" or runtime.kind == "mask" or (unit_file_state or "").startswith("masked"):
         load_state = "masked"
@@ -186,4 +189,5 @@ def state_of_template(unit, unit_file_state, persistent, runtime):
         fragment_path="",
         persistent=persistent,
         runtime=runtime,
+        triggered_by=(),
     )

@@ -69,6 +69,39 @@ options:
         themselves.
     type: bool
     default: false
+  scope:
+    description:
+      - V(system) is the system manager.
+      - V(user) is the manager of the user the module runs as (use C(become_user));
+        masks live in C(~/.config/systemd/user) and C($XDG_RUNTIME_DIR/systemd/user).
+        Where C(XDG_RUNTIME_DIR) is unset, C(/run/user/UID) is used. The user
+        needs a running manager, for example through lingering
+        (C(loginctl enable-linger USER)).
+      - V(global) is the unit files of every user (C(systemctl --global)), with
+        masks in C(/etc/systemd/user) and C(/run/systemd/user). No manager runs
+        there, so O(now) and O(triggers) are refused.
+    type: str
+    choices: [system, user, global]
+    default: system
+  root:
+    description:
+      - Work on the system units of the OS tree at this path, which is not running
+        (C(systemctl --root)), as image builds and chroots need. State is read from
+        the unit files and links in the tree; O(now), O(triggers) and
+        O(scope=user) are refused.
+      - Without O(root), on a host where systemd is not running (a container build
+        step), the module works the same way on the host's own unit files.
+    type: path
+  triggers:
+    description:
+      - Also mask (or unmask) the units that can start the named ones, the sockets,
+        paths and timers in their C(TriggeredBy), so that masking V(cups.service)
+        also closes V(cups.socket) and V(cups.path). RV(triggers) lists them.
+      - Masked triggers no longer appear in C(TriggeredBy); to unmask, the
+        same-name socket, path and timer that carry a mask are taken as well.
+      - Needs a running manager.
+    type: bool
+    default: false
 notes:
   - Masking a unit that is not installed works, so a baseline can mask units
     before a package brings them. Unmasking a unit that has no mask changes
@@ -79,7 +112,9 @@ notes:
     file, before changing anything.
   - When several units are changed and one C(systemctl) call fails, the module
     reads the units again and its result still lists what did change.
-  - Needs systemd running as the service manager on the target.
+  - Where no manager runs (O(root), O(scope=global), or a host where systemd is
+    not running), RV(units[].before.active_state) is V(null) and only unit
+    files change.
 seealso:
   - module: ansible.builtin.systemd_service
   - name: systemctl(1), mask and unmask
@@ -117,6 +152,25 @@ EXAMPLES = r"""
 - name: Mask a template, so none of its instances can start
   sysguard.systemd.mask:
     name: serial-getty@.service
+
+- name: Close cups and everything that can start it
+  sysguard.systemd.mask:
+    name: cups
+    triggers: true
+    now: true
+
+- name: Mask a unit in an image being built
+  sysguard.systemd.mask:
+    name: [apt-daily.timer, apt-daily-upgrade.timer]
+    root: /srv/images/bookworm
+
+- name: Mask a unit of a user's own manager until the next reboot
+  sysguard.systemd.mask:
+    name: pipewire.socket
+    scope: user
+    runtime: true
+  become: true
+  become_user: alice
 """
 
 RETURN = r"""
@@ -163,6 +217,12 @@ units:
           description: Which masks exist, V(none), V(runtime), V(persistent) or V(both).
           type: str
           sample: none
+    trigger_of:
+      description: For a unit that came in through O(triggers), the requested units it can start.
+      returned: when the unit came in as a trigger
+      type: list
+      elements: str
+      sample: [cups.service]
     after:
       description: The unit's state after the run, with the same keys as RV(units[].before).
       type: dict
@@ -200,16 +260,22 @@ stopped:
   type: list
   elements: str
   sample: [ssh.service]
+triggers:
+  description: Units that came in through O(triggers) (empty without it).
+  returned: always
+  type: list
+  elements: str
+  sample: [cups.socket, cups.path]
 commands:
   description: The C(systemctl) argument lists run, reads included, in order.
   returned: success
   type: list
   elements: list
   sample:
-    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath", "--", sshd.service, telnet.socket]
+    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--", sshd.service, telnet.socket]
     - [/usr/bin/systemctl, mask, "--", ssh.service, telnet.socket]
     - [/usr/bin/systemctl, stop, "--", ssh.service]
-    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath", "--", sshd.service, telnet.socket]
+    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--", sshd.service, telnet.socket]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -219,6 +285,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.masking import (
     MaskingFailed,
     run_masking,
 )
+from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import ScopeError, resolve_scope
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
 
 
@@ -229,6 +296,9 @@ def main():
             state=dict(type="str", choices=["masked", "unmasked"], default="masked"),
             runtime=dict(type="bool", default=False),
             now=dict(type="bool", default=False),
+            scope=dict(type="str", choices=["system", "user", "global"], default="system"),
+            root=dict(type="path"),
+            triggers=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -236,12 +306,18 @@ def main():
         state=module.params["state"],
         runtime=module.params["runtime"],
         now=module.params["now"],
+        triggers=module.params["triggers"],
     )
     try:
+        scope = resolve_scope(module.params["scope"], module.params["root"])
+    except ScopeError as exc:
+        module.fail_json(msg=str(exc), changed=False, units=[], masked=[], unmasked=[], stopped=[], triggers=[])
+    try:
         result = run_masking(
-            Systemctl(module),
+            Systemctl(module, scope),
             module.params["name"],
             request,
+            scope,
             check_mode=module.check_mode,
             diff=module._diff,
         )

@@ -32,8 +32,21 @@ options:
       - When omitted, every masked unit is reported.
     type: list
     elements: str
+  scope:
+    description:
+      - The manager whose masks to report, as in O(sysguard.systemd.mask#module:scope).
+    type: str
+    choices: [system, user, global]
+    default: system
+  root:
+    description:
+      - Report the system units of the OS tree at this path, which is not running,
+        as in O(sysguard.systemd.mask#module:root).
+    type: path
 notes:
-  - Needs systemd running as the service manager on the target.
+  - Where no manager runs (O(root), O(scope=global), or a host where systemd is
+    not running), states come from the unit files and RV(units.active_state) is
+    V(null).
   - A running unit can be masked (masked without C(now)); RV(units.active_state)
     tells.
 seealso:
@@ -163,11 +176,8 @@ skipped:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_info import gather_mask_info
-from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import (
-    Systemctl,
-    SystemctlError,
-    systemd_is_running,
-)
+from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import ScopeError, resolve_scope
+from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl, SystemctlError
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import InvalidUnitNames
 
 
@@ -175,15 +185,15 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="list", elements="str"),
+            scope=dict(type="str", choices=["system", "user", "global"], default="system"),
+            root=dict(type="path"),
         ),
         supports_check_mode=True,
     )
-    if not systemd_is_running():
-        module.fail_json(msg="systemd is not the running service manager on this host, "
-                             "so the units' state cannot be read")
     try:
-        result = gather_mask_info(Systemctl(module), module.params["name"])
-    except (InvalidUnitNames, SystemctlError) as exc:
+        scope = resolve_scope(module.params["scope"], module.params["root"])
+        result = gather_mask_info(Systemctl(module, scope), scope, module.params["name"])
+    except (ScopeError, InvalidUnitNames, SystemctlError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
 

@@ -33,6 +33,7 @@ class FakeSystemd:
         self.active = {}
         self.aliases = {}
         self.vendor_masks = []
+        self.triggers = {}
         self.calls = []
         self.fail = {}
 
@@ -56,6 +57,12 @@ class FakeSystemd:
         path = os.path.join(getattr(self.dirs, layer), unit)
         return os.path.islink(path) and os.readlink(path) == "/dev/null"
 
+    def scope(self, manager=True, name="system", flags=(), root=None):
+        """A scopes.Scope over this fake's directories."""
+        from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import Scope
+
+        return Scope(name, self.dirs, list(flags), {}, manager, root)
+
     # What the module sees.
     def get_bin_path(self, name, required=False):
         return "/usr/bin/" + name
@@ -63,6 +70,7 @@ class FakeSystemd:
     def run_command(self, argv, environ_update=None):
         assert environ_update["LC_ALL"] == "C"
         self.calls.append(argv[1:])
+        argv = [a for a in argv if a not in ("--user", "--global") and not a.startswith("--root=")]
         command = argv[1]
         if command in self.fail:
             return self.fail[command]
@@ -92,8 +100,9 @@ class FakeSystemd:
                 load, file_state, fragment = "loaded", self.installed[unit], "/lib/systemd/system/" + unit
             else:
                 load, file_state, fragment = "not-found", "", ""
-            blocks.append("Id=%s\nLoadState=%s\nActiveState=%s\nFragmentPath=%s\nUnitFileState=%s\n" % (
-                unit, load, self.active.get(unit, "inactive"), fragment, file_state))
+            blocks.append("Id=%s\nTriggeredBy=%s\nLoadState=%s\nActiveState=%s\nFragmentPath=%s\nUnitFileState=%s\n" % (
+                unit, " ".join(self.triggers.get(unit, []) if not layer else []), load,
+                self.active.get(unit, "inactive"), fragment, file_state))
         return 0, "\n".join(blocks), ""
 
     def _list_unit_files(self, options, units):
@@ -138,8 +147,5 @@ class FakeSystemd:
 
 
 @pytest.fixture
-def fake_systemd(tmp_path, monkeypatch):
-    from ansible_collections.sysguard.systemd.plugins.module_utils import masking
-
-    monkeypatch.setattr(masking, "systemd_is_running", lambda: True)
+def fake_systemd(tmp_path):
     return FakeSystemd(tmp_path)

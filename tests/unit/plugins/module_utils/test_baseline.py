@@ -7,7 +7,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.baseline import (
     plan_baseline,
 )
 
-DEFAULTS = {"state": "masked", "runtime": False, "now": False}
+DEFAULTS = {"state": "masked", "runtime": False, "now": False, "triggers": False}
 
 
 def batches(result):
@@ -30,7 +30,7 @@ def test_layers_add_up_into_one_call_per_option_set():
 
 def test_defaults_apply_to_items_that_do_not_set_options():
     result = plan_baseline({"masking_units": ["a", {"name": "b", "now": False}]},
-                           {"state": "masked", "runtime": True, "now": True})
+                           {"state": "masked", "runtime": True, "now": True, "triggers": False})
     assert batches(result) == [("masked", True, False, ["b.service"]), ("masked", True, True, ["a.service"])]
 
 
@@ -49,8 +49,10 @@ def test_same_state_in_two_layers_takes_the_stronger_request():
         "masking_units__a": [{"name": "cron", "runtime": True}],
         "masking_units__b": ["cron.service"],
         "masking_units__c": [{"name": "cron", "now": True, "runtime": True}],
+        "masking_units__d": [{"name": "cups", "runtime": True}, {"name": "cups", "triggers": True}],
     }, DEFAULTS)
-    assert batches(result) == [("masked", False, True, ["cron.service"])]
+    assert batches(result) == [("masked", False, False, ["cups.service"]), ("masked", False, True, ["cron.service"])]
+    assert result["batches"][0]["triggers"] is True
 
 
 def test_exceptions_are_skipped_and_reported():

@@ -13,7 +13,8 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 def info(fake, names=None):
-    return gather_mask_info(Systemctl(fake), names, dirs=fake.dirs)
+    scope = fake.scope()
+    return gather_mask_info(Systemctl(fake, scope), scope, names)
 
 
 def test_without_names_every_mask_is_reported_with_its_links(fake_systemd):

@@ -8,6 +8,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import 
     check_request,
     plan_masking,
 )
+from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import Scope
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import parse_unit_names
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import DirEntry, UnitState
 
@@ -30,6 +31,7 @@ def unit(name, persistent="missing", runtime="missing", active="inactive", load=
             ETC + name if persistent == "mask" else RUN + name if runtime == "mask" else "/lib/systemd/system/" + name),
         persistent=entry(ETC, persistent),
         runtime=entry(RUN, runtime),
+        triggered_by=(),
     )
 
 
@@ -159,14 +161,31 @@ def test_runtime_unmask_does_not_care_about_other_masks():
     assert plan_masking(UNMASK_RUNTIME, [vendor_mask]).unmask_runtime == ["b.service"]
 
 
+def scope(manager=True, name="system", root=None):
+    return Scope(name, None, [], {}, manager, root)
+
+
 def test_now_is_refused_with_unmask_and_with_templates():
     with pytest.raises(PlanError) as info:
-        check_request(MaskRequest("unmasked", runtime=False, now=True), parse_unit_names(["cron"]))
+        check_request(MaskRequest("unmasked", runtime=False, now=True), parse_unit_names(["cron"]), scope())
     assert "state=masked" in info.value.problems["now"]
     with pytest.raises(PlanError) as info:
-        check_request(MASK_NOW, parse_unit_names(["cron", "getty@.service"]))
+        check_request(MASK_NOW, parse_unit_names(["cron", "getty@.service"]), scope())
     assert "getty@INSTANCE.service" in info.value.problems["getty@.service"]
-    check_request(MASK_NOW, parse_unit_names(["cron", "getty@tty1"]))
+    check_request(MASK_NOW, parse_unit_names(["cron", "getty@tty1"]), scope())
+
+
+@pytest.mark.parametrize(("where", "reason"), [
+    (scope(False, root="/srv/image"), "root=/srv/image is an OS tree that is not running"),
+    (scope(False, name="global"), "scope=global is unit files for all users, with no manager of its own"),
+    (scope(False), "systemd is not the running service manager on this host"),
+])
+def test_now_and_triggers_need_a_running_manager(where, reason):
+    with pytest.raises(PlanError) as info:
+        check_request(MaskRequest("masked", runtime=False, now=True, triggers=True), parse_unit_names(["cron"]), where)
+    assert info.value.problems["now"].endswith(reason)
+    assert info.value.problems["triggers"].endswith(reason)
+    check_request(MASK, parse_unit_names(["cron"]), where)
 
 
 def test_unit_loaded_from_an_outranking_directory_cannot_be_masked():

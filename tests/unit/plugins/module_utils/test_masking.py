@@ -8,12 +8,13 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import 
 from ansible_collections.sysguard.systemd.plugins.module_utils.masking import MaskingFailed, run_masking
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
 
-SHOW = ["show", "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath", "--"]
+SHOW = ["show", "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--"]
 MASK = MaskRequest("masked", runtime=False, now=False)
 
 
-def run(fake, names, request=MASK, check_mode=False, diff=False):
-    return run_masking(Systemctl(fake), names, request, check_mode=check_mode, diff=diff, dirs=fake.dirs)
+def run(fake, names, request=MASK, check_mode=False, diff=False, scope=None):
+    scope = scope or fake.scope()
+    return run_masking(Systemctl(fake, scope), names, request, scope, check_mode=check_mode, diff=diff)
 
 
 def test_batch_of_units_takes_one_read_one_mask_one_read(fake_systemd):
@@ -144,14 +145,48 @@ def test_blocking_file_fails_after_the_read_only(fake_systemd, tmp_path):
     assert not fake_systemd.has_mask("cron.service", "persistent")
 
 
-def test_systemd_not_running_fails_before_any_command(fake_systemd, monkeypatch):
-    from ansible_collections.sysguard.systemd.plugins.module_utils import masking
+def test_without_a_manager_units_are_read_from_their_files(fake_systemd):
+    fake_systemd.install("cron.service", active="active")
+    offline = fake_systemd.scope(manager=False, flags=["--root=/srv/image"], root="/srv/image")
+    result = run(fake_systemd, ["cron", "telnet.socket"], scope=offline)
+    assert fake_systemd.calls == [
+        ["--root=/srv/image", "list-unit-files", "--no-legend", "--full", "--", "cron.service", "telnet.socket"],
+        ["--root=/srv/image", "mask", "--no-reload", "--", "cron.service", "telnet.socket"],
+        ["--root=/srv/image", "list-unit-files", "--no-legend", "--full", "--", "cron.service", "telnet.socket"],
+    ]
+    assert result["masked"] == ["cron.service", "telnet.socket"]
+    assert result["units"][0]["before"] == {
+        "load_state": "loaded", "active_state": None, "unit_file_state": "enabled", "mask": "none"}
+    assert result["units"][1]["after"]["load_state"] == "masked"
 
-    monkeypatch.setattr(masking, "systemd_is_running", lambda: False)
-    with pytest.raises(MaskingFailed) as info:
-        run(fake_systemd, ["cron"])
-    assert "not the running service manager" in info.value.msg
-    assert fake_systemd.calls == []
+
+def test_triggers_are_masked_with_their_units_in_the_same_call(fake_systemd):
+    fake_systemd.install("cups.service", active="active")
+    fake_systemd.install("cups.socket", active="active")
+    fake_systemd.install("cups.path", active="active")
+    fake_systemd.triggers["cups.service"] = ["cups.socket", "cups.path"]
+    request = MaskRequest("masked", runtime=False, now=True, triggers=True)
+    result = run(fake_systemd, ["cups", "atd"], request)
+    assert fake_systemd.calls[:4] == [
+        SHOW + ["cups.service", "atd.service"],
+        SHOW + ["cups.socket", "cups.path"],
+        ["mask", "--", "cups.service", "atd.service", "cups.socket", "cups.path"],
+        ["stop", "--", "cups.service", "cups.socket", "cups.path"],
+    ]
+    assert result["triggers"] == ["cups.socket", "cups.path"]
+    assert result["units"][2]["trigger_of"] == ["cups.service"]
+    assert "trigger_of" not in result["units"][0]
+
+
+def test_masked_triggers_are_found_on_disk_to_unmask(fake_systemd):
+    fake_systemd.install("cups.service")
+    fake_systemd.install("cups.socket")
+    fake_systemd.triggers["cups.service"] = ["cups.socket"]
+    run(fake_systemd, ["cups"], MaskRequest("masked", runtime=False, now=False, triggers=True))
+    # Both are masked now, so systemd no longer tells that the socket starts cups.
+    result = run(fake_systemd, ["cups"], MaskRequest("unmasked", runtime=False, now=False, triggers=True))
+    assert result["unmasked"] == ["cups.service", "cups.socket"]
+    assert not fake_systemd.has_mask("cups.socket", "persistent")
 
 
 def test_failed_stop_still_reports_what_was_masked(fake_systemd):

@@ -7,9 +7,10 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import
     UnitState,
     list_masks,
     parse_list_unit_files,
+    state_from_show,
     parse_show,
     read_dir_entry,
-    state_of_template,
+    state_from_files,
 )
 
 SHOW_OUTPUT = """Id=cron.service
@@ -37,6 +38,12 @@ def test_show_output_gives_one_block_per_unit_in_order():
     assert [b["Id"] for b in blocks] == ["cron.service", "ssh.service", "nope.service"]
     assert blocks[0]["UnitFileState"] == "masked-runtime"
     assert blocks[2]["FragmentPath"] == ""
+
+
+def test_show_block_gives_the_units_triggers():
+    block = {"Id": "cups.service", "LoadState": "loaded", "TriggeredBy": "cups.socket cups.path"}
+    state = state_from_show(block, DirEntry("/e", "missing", None), DirEntry("/r", "missing", None))
+    assert state.triggered_by == ("cups.socket", "cups.path")
 
 
 def test_show_output_keeps_values_with_equal_signs():
@@ -92,7 +99,7 @@ def _entry(kind):
 
 def test_mask_names_every_layer_combination():
     def state(persistent, runtime):
-        return UnitState("a.service", "masked", "inactive", "masked", "", _entry(persistent), _entry(runtime))
+        return UnitState("a.service", "masked", "inactive", "masked", "", _entry(persistent), _entry(runtime), ())
 
     assert state("missing", "missing").mask == "none"
     assert state("mask", "missing").mask == "persistent"
@@ -101,12 +108,12 @@ def test_mask_names_every_layer_combination():
     assert state("file", "missing").mask == "none"
 
 
-def test_template_state_comes_from_disk_and_unit_files():
-    masked = state_of_template("getty@.service", "enabled", _entry("mask"), _entry("missing"))
+def test_state_from_files_comes_from_masks_and_unit_file_state():
+    masked = state_from_files("getty@.service", "enabled", _entry("mask"), _entry("missing"))
     assert (masked.load_state, masked.active_state, masked.mask) == ("masked", None, "persistent")
-    installed = state_of_template("getty@.service", "enabled", _entry("missing"), _entry("missing"))
+    installed = state_from_files("getty@.service", "enabled", _entry("missing"), _entry("missing"))
     assert installed.load_state == "loaded"
-    through_alias = state_of_template("autovt@.service", "masked", _entry("missing"), _entry("missing"))
+    through_alias = state_from_files("autovt@.service", "masked", _entry("missing"), _entry("missing"))
     assert through_alias.load_state == "masked"
-    absent = state_of_template("nope@.service", None, _entry("missing"), _entry("missing"))
+    absent = state_from_files("nope@.service", None, _entry("missing"), _entry("missing"))
     assert (absent.load_state, absent.unit_file_state) == ("not-found", "")
