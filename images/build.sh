@@ -20,9 +20,10 @@ esac
 image="localhost/sysguard/debian-systemd:$release"
 
 # What the scenarios need on every platform: systemd as PID 1 with D-Bus, Python for
-# Ansible modules, and a few real packaged units to mask (cron, ssh with its
-# sshd.service alias).
-packages=systemd,systemd-sysv,dbus,python3,cron,openssh-server,sudo
+# Ansible modules, a few real packaged units to mask (cron, ssh with its
+# sshd.service alias), and for users' own managers: pam_systemd (which gives a
+# lingering user's manager its XDG_RUNTIME_DIR), sudo and acl (become_user).
+packages=systemd,systemd-sysv,dbus,python3,cron,openssh-server,sudo,libpam-systemd,acl
 
 recipe=$(cat "$0"; echo "$suite $packages")
 recipe_hash=$(printf '%s' "$recipe" | sha256sum | cut -c1-16)
@@ -41,9 +42,12 @@ mmdebstrap --quiet --variant=minbase --include="$packages" \
   --customize-hook='rm -f "$1/etc/machine-id" && touch "$1/etc/machine-id"' \
   "$suite" "$workdir/rootfs.tar" </dev/null
 
+previous=$(podman image inspect --format '{{ .Id }}' "$image" 2>/dev/null || true)
 podman import \
   --change 'CMD ["/sbin/init"]' \
   --change 'STOPSIGNAL SIGRTMIN+3' \
   --change "LABEL sysguard.recipe=$recipe_hash" \
   "$workdir/rootfs.tar" "$image" >/dev/null
+# The image this one replaces is left untagged: remove it unless a container uses it.
+if [ -n "$previous" ]; then podman rmi "$previous" >/dev/null 2>&1 || true; fi
 echo "built $image"
