@@ -135,7 +135,7 @@ def find_triggers(states, dirs):
     triggers = {}
     for state in states:
         candidates = list(state.triggered_by)
-        prefix, _, unit_type = state.unit.rpartition(".")
+        prefix, unit_type = state.unit.rsplit(".", 1)
         if unit_type == "service":
             for trigger_type in TRIGGER_TYPES:
                 name = "%s.%s" % (prefix, trigger_type)

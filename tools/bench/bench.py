@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make bench`: sysguard.systemd.mask against ansible.builtin.systemd_service.
 
 Runs on local systemd containers built by `make images` and writes a table to the
@@ -72,7 +71,8 @@ def main():
         if not args.skip_fleet:
             results["fleet"] = bench_fleet(args, hosts, workdir)
     finally:
-        subprocess.run(["podman", "rm", "-f"] + hosts, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["podman", "rm", "-f"] + hosts, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
         shutil.rmtree(workdir, ignore_errors=True)
 
     os.makedirs(args.out, exist_ok=True)
@@ -85,7 +85,7 @@ def main():
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="1,10,50,200", help="unit counts N")
     parser.add_argument("--hosts", default="1,4,16", help="fleet sizes")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median reported)")
@@ -108,8 +108,9 @@ def start_hosts(hosts, workdir, unit_count):
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key], check=True)
     with open(key + ".pub") as handle:
         public_key = handle.read()
-    subprocess.run(["podman", "rm", "-f"] + hosts, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for index, host in enumerate(hosts):
+    subprocess.run(["podman", "rm", "-f"] + hosts, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
+    for host in hosts:
         subprocess.run(["podman", "run", "-d", "--name", host, "--hostname", host, "--network", "host",
                         "--systemd=always", IMAGE, "/sbin/init"], check=True, stdout=subprocess.DEVNULL)
     units = " ".join(UNIT_TEMPLATE % i for i in range(1, unit_count + 1))
@@ -177,7 +178,8 @@ def run_playbook(workdir, connection, playbook, extra_vars, hosts_limit=None, fo
            "-e", json.dumps(extra_vars)]
     if hosts_limit:
         cmd += ["--limit", hosts_limit]
-    proc = subprocess.run(cmd, env=ansible_env(workdir, connection, forks), capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=ansible_env(workdir, connection, forks), capture_output=True, text=True,
+                          check=False)
     try:
         report = json.loads(proc.stdout)
     except ValueError:
@@ -204,7 +206,7 @@ def bench_units(args, host, workdir):
             if name == "builtin" and size > 50:
                 repeats = min(repeats, args.builtin_max_repeats_over_50)
             samples = {step: [] for step in STEPS}
-            for _ in range(repeats):
+            for _run in range(repeats):
                 reset_units([host], size)
                 tasks = [dict(approach["mask"], name="mask"), dict(approach["mask"], name="again"),
                          dict(approach["unmask"], name="unmask")]
@@ -234,7 +236,7 @@ def bench_fleet(args, hosts, workdir):
         for count in args.hosts:
             subset = hosts[:count]
             samples = {"apply": [], "again": []}
-            for _ in range(args.repeats):
+            for _run in range(args.repeats):
                 reset_units(subset, 50)
                 for step in ("apply", "again"):
                     began = time.monotonic()
@@ -309,7 +311,7 @@ def machine():
 def versions():
     def first_line(cmd):
         try:
-            return subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
+            return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.splitlines()[0]
         except (OSError, IndexError):
             return None
     return {
