@@ -109,7 +109,7 @@ def start_hosts(hosts, workdir, unit_count):
     with open(key + ".pub") as handle:
         public_key = handle.read()
     subprocess.run(["podman", "rm", "-f"] + hosts, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=False)
+                   check=False)
     for host in hosts:
         subprocess.run(["podman", "run", "-d", "--name", host, "--hostname", host, "--network", "host",
                         "--systemd=always", IMAGE, "/sbin/init"], check=True, stdout=subprocess.DEVNULL)
