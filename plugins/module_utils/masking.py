@@ -106,9 +106,11 @@ def read_units(systemctl, unit_names, scope):
             raise SystemctlError(systemctl.commands[-1], 0, "", "expected %d units in the output, got %d"
                                  % (len(loadable), len(blocks)))
         for unit_name, block in zip(loadable, blocks):
-            # systemd resolves the aliases it knows of (links in /usr/lib too).
-            unit = block.get("Id") or unit_name.unit
-            states[unit_name.asked] = state_from_show(block, *_mask_entries(unit, dirs))
+            # Not block["Id"]: systemd also resolves the aliases packages ship,
+            # and those names are masked under their own name (see below).
+            states[unit_name.asked] = state_from_show(
+                dict(block, Id=unit_name.unit),
+                *_mask_entries(unit_name.unit, dirs))
 
     from_files = [u for u in unit_names if u.asked not in states]
     if from_files:
@@ -150,14 +152,18 @@ def find_triggers(states, dirs):
 
 
 def _resolve_alias_link(unit_name, dirs):
-    """Follow an alias link in the unit directories to the unit it names.
+    """Follow an alias link in /etc or /run to the unit it names.
 
-    systemd stops resolving an alias once its unit is masked (the alias then
-    fails to load), and `systemctl show` cannot read templates at all, so the
-    link on disk is read: the first entry of that name, in systemd's order of
-    precedence, decides.
+    Such a link (sshd.service -> ssh.service, made by enabling ssh) sits where
+    the mask would have to go, so the alias cannot be masked: its unit is.
+    An alias that a package ships in /lib (ctrl-alt-del.target ->
+    reboot.target) is masked under its own name, as systemctl does: masking
+    reboot.target instead would stop the host from rebooting.
+
+    The link on disk is read rather than systemd's answer, because systemd stops
+    resolving an alias once its unit is masked.
     """
-    for directory in (dirs.persistent, dirs.runtime) + tuple(dirs.vendor):
+    for directory in (dirs.persistent, dirs.runtime):
         entry = read_dir_entry(directory, unit_name.unit)
         if entry.kind == "link":
             target = os.path.basename(entry.target)

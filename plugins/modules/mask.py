@@ -37,8 +37,13 @@ options:
       - A name without a type suffix means a C(.service), as with C(systemctl).
       - Templates (V(getty@.service)) and instances (V(getty@tty1.service)) are
         supported.
-      - An alias (for example V(sshd.service) where it links to V(ssh.service)) acts
-        on the unit it names; RV(units[].unit) says which.
+      - An alias made by enabling a unit, a link in C(/etc/systemd/system) such as
+        V(sshd.service) to V(ssh.service), cannot be masked under its own name (the
+        link is in the way), so the module acts on the unit it names;
+        RV(units[].unit) says which. An alias a package ships in
+        C(/lib/systemd/system), such as V(ctrl-alt-del.target), is masked under its
+        own name, as C(systemctl) does, which leaves its unit (V(reboot.target))
+        alone.
       - Names that systemd would refuse or silently rewrite (white space, other
         characters outside its set, paths, names starting with C(-), names over
         255 characters) fail the task before anything is changed, all listed.

@@ -210,9 +210,13 @@ def test_mask_that_does_not_take_effect_fails_verification(fake_systemd, monkeyp
     assert "cron.service: mask is none, expected persistent" in info.value.msg
 
 
-def test_template_alias_in_a_vendor_directory_is_followed(fake_systemd):
-    fake_systemd.install("getty@.service")
-    os.symlink("getty@.service", os.path.join(fake_systemd.dirs.vendor[0], "autovt@.service"))
-    result = run(fake_systemd, ["autovt@.service"])
-    assert result["units"][0]["unit"] == "getty@.service"
-    assert fake_systemd.has_mask("getty@.service", "persistent")
+def test_alias_shipped_by_a_package_is_masked_under_its_own_name(fake_systemd):
+    # ctrl-alt-del.target -> reboot.target in /lib: masking reboot.target
+    # would keep the host from rebooting.
+    fake_systemd.install("reboot.target")
+    os.symlink("reboot.target", os.path.join(fake_systemd.dirs.vendor[0], "ctrl-alt-del.target"))
+    fake_systemd.aliases["ctrl-alt-del.target"] = "reboot.target"
+    result = run(fake_systemd, ["ctrl-alt-del.target"])
+    assert result["units"][0]["unit"] == "ctrl-alt-del.target"
+    assert fake_systemd.has_mask("ctrl-alt-del.target", "persistent")
+    assert not fake_systemd.has_mask("reboot.target", "persistent")
