@@ -36,6 +36,9 @@ podman exec demo-debian12 ls -l /etc/systemd/system/debug-shell.service
 say "Proof on demo-debian12: systemd refuses to start it"
 podman exec demo-debian12 systemctl start debug-shell.service || true
 
+say "Proof on demo-debian12: ctrl-alt-del.target is masked under its own name; reboot.target still loads"
+podman exec demo-debian12 systemctl show --property=Id,LoadState ctrl-alt-del.target reboot.target
+
 say "Proof on demo-debian13: cron is masked until the next reboot, and stopped"
 podman exec demo-debian13 systemctl show --property=LoadState,ActiveState,UnitFileState cron.service
 podman exec demo-debian13 ls -l /run/systemd/system/cron.service
