@@ -1,5 +1,5 @@
 # Copyright: sysguard.systemd contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE)
 """Turn a baseline written as inventory layers into the fewest mask calls.
 
 Used by the role sysguard.systemd.masking through the filter

@@ -1,5 +1,5 @@
 # Copyright: sysguard.systemd contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE)
 """Plan masking: from the units' state and the request to the actions to take.
 
 Pure functions only: no systemctl, no file system. The same plan drives check mode

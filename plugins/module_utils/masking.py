@@ -1,5 +1,5 @@
 # Copyright: sysguard.systemd contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE)
 """Mask and unmask units: read -> plan -> apply -> verify -> report.
 
 Each step is one function below. Reads and actions are batched: one

@@ -1,5 +1,5 @@
 # Copyright: sysguard.systemd contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE)
 """Which service manager a request is about, and where its masks live.
 
 - ``system``: the system manager; masks in /etc/systemd/system and /run/systemd/system.

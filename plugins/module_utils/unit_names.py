@@ -1,5 +1,5 @@
 # Copyright: sysguard.systemd contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE)
 """Unit names as users write them, checked the way systemd checks them.
 
 systemctl quietly rewrites what it cannot use: ``bad name`` becomes

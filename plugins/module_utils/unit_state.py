@@ -1,5 +1,5 @@
 # Copyright: sysguard.systemd contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE)
 """What a unit looks like right now: systemd's view and the mask links on disk.
 
 Parsing is kept free of I/O so it can be tested without systemd.

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: sysguard.systemd contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE)
 
 from __future__ import annotations
 
@@ -120,11 +120,11 @@ notes:
   - Where no manager runs (O(root), O(scope=global), or a host where systemd is
     not running), RV(units[].before.active_state) is V(null) and only unit
     files change.
+  - The C(systemctl) commands run are C(show), C(list-unit-files), C(mask),
+    C(unmask) and C(stop) (see systemctl(1)); RV(commands) lists them.
 seealso:
   - module: ansible.builtin.systemd_service
-  - name: systemctl(1), mask and unmask
-    description: The commands this module runs.
-    link: https://www.freedesktop.org/software/systemd/man/latest/systemctl.html
+  - module: sysguard.systemd.mask_info
 """
 
 EXAMPLES = r"""

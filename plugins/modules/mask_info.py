@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: sysguard.systemd contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE)
 
 from __future__ import annotations
 
