@@ -50,7 +50,7 @@ def run_masking(systemctl, names, request, scope, check_mode=False, diff=False):
         unit_names = parse_unit_names(names)
         check_request(request, unit_names, scope)
     except (InvalidUnitNames, PlanError) as exc:
-        raise MaskingFailed(str(exc), _empty_result())
+        raise MaskingFailed(str(exc), empty_result())
 
     try:
         before = read_units(systemctl, unit_names, scope)
@@ -62,7 +62,7 @@ def run_masking(systemctl, names, request, scope, check_mode=False, diff=False):
             before += read_units(systemctl, trigger_names, scope)
         plan = plan_masking(request, before, scope.dirs.outranking)
     except (SystemctlError, PlanError) as exc:
-        raise MaskingFailed("nothing was changed: %s" % exc, _empty_result())
+        raise MaskingFailed("nothing was changed: %s" % exc, empty_result())
 
     if check_mode or not plan.has_changes:
         after = [plan.expected[state.unit] for state in before]
@@ -312,5 +312,6 @@ def _changed_summary(result):
     return "; ".join(parts) or "nothing"
 
 
-def _empty_result():
+def empty_result():
+    """The result of a run that failed before changing anything."""
     return {"changed": False, "units": [], "masked": [], "unmasked": [], "stopped": [], "triggers": []}

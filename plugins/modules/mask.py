@@ -288,6 +288,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import MaskRequest
 from ansible_collections.sysguard.systemd.plugins.module_utils.masking import (
     MaskingFailed,
+    empty_result,
     run_masking,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import ScopeError, resolve_scope
@@ -316,7 +317,7 @@ def main():
     try:
         scope = resolve_scope(module.params["scope"], module.params["root"])
     except ScopeError as exc:
-        module.fail_json(msg=str(exc), changed=False, units=[], masked=[], unmasked=[], stopped=[], triggers=[])
+        module.fail_json(msg=str(exc), **empty_result())
     try:
         result = run_masking(
             Systemctl(module, scope),
