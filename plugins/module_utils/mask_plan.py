@@ -138,12 +138,14 @@ def _plan_mask(request, state, outranking):
 
 def _plan_unmask(request, state):
     actions = []
+    removed = set()
     if state.runtime.kind == "mask":
         actions.append("unmask_runtime")
+        removed.add(state.runtime.path)
     if not request.runtime and state.persistent.kind == "mask":
         actions.append("unmask_persistent")
+        removed.add(state.persistent.path)
     if not request.runtime and state.load_state == "masked":
-        removed = set(_ENTRY_OF[a](state).path for a in actions)
         # systemd 247 reports a masked unit's FragmentPath as /dev/null itself, so
         # where its mask lives is then only known when it is one of ours.
         mask_path = state.fragment_path if state.fragment_path not in ("", MASK_TARGET) else None
@@ -173,25 +175,17 @@ def _blocking_entry(entry):
     )
 
 
-_ENTRY_OF = {
-    "mask_persistent": lambda state: state.persistent,
-    "unmask_persistent": lambda state: state.persistent,
-    "mask_runtime": lambda state: state.runtime,
-    "unmask_runtime": lambda state: state.runtime,
-}
-
-
 def _expected_state(state, actions):
     """The state the unit should be in once ``actions`` are applied."""
     if not actions:
         return state
     persistent, runtime = state.persistent, state.runtime
     if "mask_persistent" in actions:
-        persistent = DirEntry(persistent.path, "mask", "/dev/null")
+        persistent = DirEntry(persistent.path, "mask", MASK_TARGET)
     if "unmask_persistent" in actions:
         persistent = DirEntry(persistent.path, "missing", None)
     if "mask_runtime" in actions:
-        runtime = DirEntry(runtime.path, "mask", "/dev/null")
+        runtime = DirEntry(runtime.path, "mask", MASK_TARGET)
     if "unmask_runtime" in actions:
         runtime = DirEntry(runtime.path, "missing", None)
 

@@ -106,11 +106,10 @@ def read_units(systemctl, unit_names, scope):
             raise SystemctlError(systemctl.commands[-1], 0, "", "expected %d units in the output, got %d"
                                  % (len(loadable), len(blocks)))
         for unit_name, block in zip(loadable, blocks):
-            # Not block["Id"]: systemd also resolves the aliases packages ship,
-            # and those names are masked under their own name (see below).
+            # Aliases a package ships are masked under their own name (see
+            # _resolve_alias_link), so systemd's Id for them is not used.
             states[unit_name.asked] = state_from_show(
-                dict(block, Id=unit_name.unit),
-                *_mask_entries(unit_name.unit, dirs))
+                unit_name.unit, block, *_mask_entries(unit_name.unit, dirs))
 
     from_files = [u for u in unit_names if u.asked not in states]
     if from_files:

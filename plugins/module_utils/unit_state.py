@@ -153,10 +153,14 @@ def list_masks(directory):
     return [name for name in names if read_dir_entry(directory, name).kind == "mask"]
 
 
-def state_from_show(block, persistent, runtime):
-    """Build a UnitState from one parsed `systemctl show` block."""
+def state_from_show(unit, block, persistent, runtime):
+    """Build the UnitState of ``unit`` from one parsed `systemctl show` block.
+
+    The unit is given, not taken from the block's Id: for an alias a package
+    ships, systemd answers with the unit it names.
+    """
     return UnitState(
-        unit=block.get("Id", ""),
+        unit=unit,
         load_state=block.get("LoadState", ""),
         active_state=block.get("ActiveState", ""),
         unit_file_state=block.get("UnitFileState", ""),

@@ -42,8 +42,9 @@ def test_show_output_gives_one_block_per_unit_in_order():
 
 def test_show_block_gives_the_units_triggers():
     block = {"Id": "cups.service", "LoadState": "loaded", "TriggeredBy": "cups.socket cups.path"}
-    state = state_from_show(block, DirEntry("/e", "missing", None), DirEntry("/r", "missing", None))
+    state = state_from_show("cups.service", block, DirEntry("/e", "missing", None), DirEntry("/r", "missing", None))
     assert state.triggered_by == ("cups.socket", "cups.path")
+    assert state.unit == "cups.service"
 
 
 def test_show_output_keeps_values_with_equal_signs():
