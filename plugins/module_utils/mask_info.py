@@ -6,50 +6,55 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.sysguard.systemd.plugins.module_utils.masking import read_units
+from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import SystemctlError
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
     InvalidUnitName,
+    InvalidUnitNames,
     parse_unit_name,
     parse_unit_names,
 )
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
-    list_masks,
-    parse_list_unit_files,
-    read_dir_entry,
-)
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_read import ReadError, read_tree, read_units
 
 
 def gather_mask_info(systemctl, scope, names=None):
     """Return the module result for ``names``, or for every masked unit if None.
 
-    Raises InvalidUnitNames for bad names and SystemctlError if systemd cannot
-    be read.
+    Raises ModuleFailure for bad names and where the units cannot be read.
     """
-    if names is None:
-        unit_names, skipped = _masked_unit_names(systemctl, scope.dirs)
-    else:
-        unit_names, skipped = parse_unit_names(names), []
-    states = read_units(systemctl, unit_names, scope) if unit_names else []
+    try:
+        tree = read_tree(scope)
+        if names is None:
+            units, skipped = _masked_units(tree, scope)
+        else:
+            units, skipped = [u.unit for u in parse_unit_names(names)], []
+        states = read_units(systemctl, scope, units, tree) if units else []
+    except (InvalidUnitNames, ReadError, SystemctlError) as exc:
+        raise ModuleFailure(str(exc), {"changed": False})
 
-    units = {}
-    for unit_name, state in zip(unit_names, states):
-        units[unit_name.unit] = describe_unit(state, scope.dirs)
+    described = {}
+    for state in states:
+        described[state.unit] = describe_unit(state)
     return {
         "changed": False,
-        "units": units,
-        "masked": [name for name, info in units.items() if info["load_state"] == "masked"],
-        "not_masked": [name for name, info in units.items() if info["load_state"] != "masked"],
+        "units": described,
+        "masked": [name for name, info in described.items() if info["load_state"] == "masked"],
+        "not_masked": [name for name, info in described.items() if info["load_state"] != "masked"],
         "skipped": skipped,
     }
 
 
-def describe_unit(state, dirs):
-    """One unit's entry: systemd's view, its mask layer and every mask link."""
-    layers = (("persistent", state.persistent), ("runtime", state.runtime))
-    links = [_link(entry, layer) for layer, entry in layers if entry.kind == "mask"]
-    if state.load_state == "masked" and not links:
-        links = _vendor_links(state.unit, dirs)
-    return {
+def describe_unit(state):
+    """One unit's entry: systemd's view, its mask layer, every mask that applies to it."""
+    links = [_link(entry) for entry in (state.persistent, state.runtime)
+             if entry is not None and entry.kind == "mask"]
+    fragment = state.lookup.fragment
+    if state.load_state == "masked" and fragment is not None and fragment.kind == "mask" \
+            and fragment.path not in [link["path"] for link in links]:
+        # Masked by something other than a mask at its own name: a vendor mask,
+        # its template's mask, or the mask of the unit it is an alias of.
+        links.append(_link(fragment))
+    info = {
         "unit": state.unit,
         "load_state": state.load_state,
         "active_state": state.active_state,
@@ -57,38 +62,33 @@ def describe_unit(state, dirs):
         "mask": state.mask,
         "links": links,
     }
+    if state.lookup.alias_of:
+        info["alias_of"] = state.lookup.alias_of
+    return info
 
 
-def _masked_unit_names(systemctl, dirs):
-    """Every unit masked by a link in the scope's directories or by a package.
+def _masked_units(tree, scope):
+    """Every name that systemd's lookup finds masked, or that carries a mask.
 
     Returns (unit names, names on disk that are not valid unit names).
     """
-    found = set(list_masks(dirs.persistent)) | set(list_masks(dirs.runtime))
-    listed = parse_list_unit_files(systemctl.list_unit_files_by_state(("masked", "masked-runtime")))
-    found.update(listed)
-    unit_names, skipped = [], []
-    for name in sorted(found):
+    units, skipped = [], []
+    for name in tree.names():
+        own = [tree.entry(d, name) for d in (scope.persistent_dir, scope.runtime_dir)]
+        if not tree.lookup(name).masked and not any(e is not None and e.kind == "mask" for e in own):
+            continue
         try:
-            unit_names.append(parse_unit_name(name))
+            units.append(parse_unit_name(name).unit)
         except InvalidUnitName:
             skipped.append(name)
-    return unit_names, skipped
+    return units, skipped
 
 
-def _vendor_links(unit, dirs):
-    for directory in dirs.vendor:
-        entry = read_dir_entry(directory, unit)
-        if entry.kind == "mask":
-            return [_link(entry, "vendor")]
-    return []
-
-
-def _link(entry, layer):
+def _link(entry):
     return {
         "path": entry.path,
-        "layer": layer,
-        "target": entry.target,
+        "layer": entry.layer,
+        "target": entry.link,
         "since": _timestamp(entry.mtime),
     }
 

@@ -4,34 +4,68 @@
 
 Pure functions only: no systemctl, no file system. The same plan drives check mode
 (report it), the real run (apply it) and verification (compare against it).
+Every change is first tried on the unit tree as read (unit_lookup), so a mask
+that systemd would not honour, or an unmask that would leave the unit masked,
+is refused before anything is changed.
 """
 
 from __future__ import annotations
 
-import os
 from collections import namedtuple
 
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import DirEntry, MASK_TARGET
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup import MASK_TARGET, Entry
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
+    InvalidUnitName,
+    UnitName,
+    parse_unit_name,
+    template_of,
+)
 
-MaskRequest = namedtuple("MaskRequest", ["state", "runtime", "now", "triggers"])
-"""What the user asked: state ``masked`` or ``unmasked``, runtime, now, triggers."""
-MaskRequest.__new__.__defaults__ = (False,)
+ON_LINK = ("refuse", "follow", "replace")
+"""What to do with a name that is a link to another unit in the persistent or
+runtime directory: refuse it, follow the link to the unit it names, or replace
+the link with the mask."""
+
+MaskRequest = namedtuple("MaskRequest", ["state", "runtime", "now", "triggers", "on_link", "protect"])
+"""What the user asked: state ``masked`` or ``unmasked``, runtime, now, triggers,
+on_link (one of ON_LINK) and protect (units never to mask)."""
+MaskRequest.__new__.__defaults__ = (False, "refuse", ())
+
+UnitChoice = namedtuple("UnitChoice", ["asked", "unit", "link", "link_action", "trigger_of"])
+"""Which unit a requested name is acted on as.
+
+``asked`` is the UnitName requested; ``unit`` the unit acted on; ``link`` the
+alias or linked-unit link found at the name (an Entry) or None; ``link_action``
+``follow`` or ``replace`` where the link decided ``unit``, else None;
+``trigger_of`` the requested units a trigger can start, for units that came in
+through ``triggers``.
+"""
+UnitChoice.__new__.__defaults__ = (None, None, ())
+
+UnitRecord = namedtuple("UnitRecord", ["choice", "before", "expected", "after"])
+"""One unit of a run: what was asked (a UnitChoice), its state before, the state
+the plan expects, and the state read after (the expected one in check mode)."""
+UnitRecord.__new__.__defaults__ = (None,)
+
+_ACTIONS = ("unmask_runtime", "unmask_persistent", "mask_persistent", "mask_persistent_force",
+            "mask_runtime", "mask_runtime_force", "stop")
 
 
-class MaskPlan(namedtuple("MaskPlan", [
-    "mask_persistent", "mask_runtime", "unmask_persistent", "unmask_runtime", "stop",
-    "expected",
-])):
-    """Units for each kind of action, in request order, and the expected states.
+class MaskPlan(namedtuple("MaskPlan", _ACTIONS + ("records",))):
+    """Units for each kind of action, in request order, and one record per unit.
 
-    ``expected`` maps each unit to the UnitState it should have afterwards.
+    ``*_force`` masks replace a link at the name (``on_link: replace``).
     """
 
     __slots__ = ()
 
     @property
     def has_changes(self):
-        return any(self[:5])
+        return any(getattr(self, action) for action in _ACTIONS)
+
+    @property
+    def masked_units(self):
+        return _unique(self.mask_persistent + self.mask_persistent_force + self.mask_runtime + self.mask_runtime_force)
 
 
 class PlanError(ValueError):
@@ -52,6 +86,11 @@ def check_request(request, unit_names, scope):
     if request.triggers and not scope.manager:
         problems["triggers"] = ("triggers=true reads which units can start the named ones from "
                                 "a running manager; %s" % _no_manager(scope))
+    if request.runtime and request.state == "masked" and not scope.runtime_lasts:
+        problems["runtime"] = (
+            "runtime=true masks in %s, which nothing reads here: %s; a runtime mask would "
+            "have no effect, so mask persistently (runtime=false) instead"
+            % (scope.runtime_dir, _no_manager(scope)))
     if request.now:
         for unit_name in unit_names:
             if unit_name.kind == "template":
@@ -72,133 +111,302 @@ def _no_manager(scope):
     return "systemd is not the running service manager on this host"
 
 
-def plan_masking(request, states, outranking=()):
-    """Return the MaskPlan that takes ``states`` (UnitState list) to ``request``.
+def choose_units(request, unit_names, tree, scope):
+    """The UnitChoice for each requested name: which unit is acted on.
 
-    ``outranking`` are the directories whose units no mask can override.
+    A name whose entry in the persistent or runtime directory is a link to
+    another unit (an alias made by enabling a unit, or a linked unit file) is
+    decided by ``request.on_link``. Raises PlanError for every name refused.
+    """
+    choices = []
+    problems = {}
+    for unit_name in unit_names:
+        link = _link_at(tree, scope, unit_name.unit)
+        if link is None:
+            choices.append(UnitChoice(unit_name, unit_name.unit))
+            continue
+        if request.on_link == "replace" or (request.on_link == "refuse" and request.state == "unmasked"):
+            # Unmasking acts on the name's own masks; the link is left alone.
+            action = "replace" if request.state == "masked" else None
+            choices.append(UnitChoice(unit_name, unit_name.unit, link, action))
+            continue
+        if request.on_link == "refuse":
+            problems[unit_name.unit] = _link_refusal(unit_name.unit, link, tree)
+            continue
+        target, problem = _follow_link(unit_name.unit, link, tree, scope)
+        if problem:
+            problems[unit_name.unit] = problem
+            continue
+        choices.append(UnitChoice(unit_name, target, link, "follow"))
+    if problems:
+        raise PlanError(problems)
+    return choices
+
+
+def _link_at(tree, scope, unit):
+    """The alias or linked-unit link at ``unit`` in the persistent or runtime directory."""
+    for directory in (scope.persistent_dir, scope.runtime_dir):
+        entry = tree.entry(directory, unit)
+        if entry is not None:
+            return entry if entry.kind in ("alias", "linked") else None
+    return None
+
+
+def _link_refusal(unit, link, tree):
+    if link.kind == "linked":
+        return (
+            "%s is a link to %s, a linked unit file (made by 'systemctl link'): the unit %s is "
+            "loaded from that file, so a mask must replace the link; set on_link=replace to "
+            "do that, or remove the link first ('systemctl disable %s')"
+            % (link.path, link.target, unit, unit))
+    target = tree.lookup(unit).unit
+    return (
+        "%s is a link to %s, so the name is an alias of %s, not a mask; masking the name "
+        "would not stop %s. Set on_link=follow to mask %s, the unit it names, or "
+        "on_link=replace to replace the link with a mask of %s alone (as "
+        "'systemctl mask --force' does)" % (link.path, link.link, target, target, target, unit))
+
+
+def _follow_link(unit, link, tree, scope):
+    """The unit an alias link names, checked; (unit, None) or (None, problem)."""
+    if link.kind == "linked":
+        return None, (
+            "%s is a linked unit file (a link to %s): it is the unit %s itself, so there is "
+            "no other unit to follow to; set on_link=replace to replace the link with a mask"
+            % (link.path, link.target, unit))
+    target = tree.lookup(unit).unit
+    try:
+        parse_unit_name(target)
+    except InvalidUnitName as exc:
+        return None, "%s links to %s, which is not a unit name that can be masked (%s)" % (
+            link.path, target, exc.reason)
+    if _link_at(tree, scope, target) is not None:
+        return None, "%s links to %s, which is itself a link; mask the unit it ends at by its own name" % (
+            link.path, target)
+    return target, None
+
+
+def plan_masking(request, choices, states, tree, scope):
+    """Return the MaskPlan that takes the units to ``request``.
+
+    ``choices`` and ``states`` are aligned: the UnitChoice and UnitState of each
+    unit. ``tree`` is the UnitTree read before; ``scope`` gives the directories.
 
     Raises PlanError naming every unit that cannot be brought there and why,
     before anything is changed.
     """
-    actions = {"mask_persistent": [], "mask_runtime": [], "unmask_persistent": [],
-               "unmask_runtime": [], "stop": []}
-    expected = {}
+    actions = dict((action, []) for action in _ACTIONS)
+    records = []
     problems = {}
-    for state in states:
-        if state.unit in expected:
-            continue  # an alias and its unit were both requested
+    planned = {}
+    for choice, state in zip(choices, states):
+        if state.unit in planned:
+            # An alias and its unit were both requested: plan the unit once.
+            records.append(UnitRecord(choice, state, planned[state.unit]))
+            continue
         if request.state == "masked":
-            unit_actions, problem = _plan_mask(request, state, outranking)
+            unit_actions, problem = _plan_mask(request, choice, state, tree, scope)
         else:
-            unit_actions, problem = _plan_unmask(request, state)
+            unit_actions, problem = _plan_unmask(request, state, tree, scope)
         if problem:
             problems[state.unit] = problem
             continue
         for action in unit_actions:
             actions[action].append(state.unit)
-        expected[state.unit] = _expected_state(state, unit_actions)
+        planned[state.unit] = _expected_state(state, unit_actions, tree, scope)
+        records.append(UnitRecord(choice, state, planned[state.unit]))
+    if request.state == "masked":
+        problems.update(protected_problems(request.protect, choices, tree))
     if problems:
         raise PlanError(problems)
-    return MaskPlan(expected=expected, **actions)
+    return MaskPlan(records=records, **actions)
 
 
-def _plan_mask(request, state, outranking):
+def _plan_mask(request, choice, state, tree, scope):
+    directory = scope.runtime_dir if request.runtime else scope.persistent_dir
+    has_mask = _is_mask(state.persistent) or _is_mask(state.runtime)
     actions = []
-    if state.fragment_path and os.path.dirname(state.fragment_path) in outranking:
-        return [], (
-            "systemd loads it from %s, which outranks %s and %s, so no mask can "
-            "take effect (a transient or generated unit)"
-            % (state.fragment_path, os.path.dirname(state.persistent.path),
-               os.path.dirname(state.runtime.path))
-        )
-    has_mask = state.persistent.kind == "mask" or state.runtime.kind == "mask"
-    blocker = _blocking_entry(state.persistent)
-    if request.runtime:
-        if not has_mask:
-            if blocker:
-                return [], blocker + (
-                    "; a runtime mask cannot override it either, because /etc "
-                    "outranks /run"
-                )
-            runtime_blocker = _blocking_entry(state.runtime)
-            if runtime_blocker:
-                return [], runtime_blocker
-            actions.append("mask_runtime")
-    elif state.persistent.kind != "mask":
-        if blocker:
-            return [], blocker + (
-                "; and a runtime mask would not override it either, because /etc "
-                "outranks /run"
-            )
-        actions.append("mask_persistent")
+    if request.runtime and has_mask or not request.runtime and _is_mask(state.persistent):
+        pass  # already masked as asked: a persistent mask covers a runtime one
+    else:
+        if request.runtime and state.persistent is not None:
+            return [], _blocked(state.persistent) + (
+                "; a runtime mask cannot override it either, because %s outranks %s"
+                % (scope.persistent_dir, scope.runtime_dir))
+        entry = state.runtime if request.runtime else state.persistent
+        force = False
+        if entry is not None:
+            if choice.link_action != "replace" or entry.kind not in ("alias", "linked"):
+                return [], _blocked(entry) + (
+                    "" if request.runtime else
+                    "; and a runtime mask would not override it either, because %s outranks %s"
+                    % (scope.persistent_dir, scope.runtime_dir))
+            force = True
+        problem = _mask_takes_effect(state, directory, tree, scope)
+        if problem:
+            return [], problem
+        action = "mask_runtime" if request.runtime else "mask_persistent"
+        actions.append(action + "_force" if force else action)
     if request.now and state.is_running:
         actions.append("stop")
     return actions, None
 
 
-def _plan_unmask(request, state):
+def _mask_takes_effect(state, directory, tree, scope):
+    """Why a mask at ``state.unit`` in ``directory`` would not be honoured, or None."""
+    before = scope.outranking(directory)
+    if state.fragment_path and _dirname(state.fragment_path) in before:
+        return (
+            "systemd loads it from %s, which outranks %s, so no mask there can take "
+            "effect (a transient, generated or control unit)" % (state.fragment_path, directory))
+    predicted = tree.with_entry(_mask_entry(state.unit, directory, scope)).lookup(state.unit)
+    if not predicted.masked:
+        return (
+            "a mask at %s/%s would not take effect: systemd would still load the unit from %s"
+            % (directory, state.unit, predicted.fragment.path if predicted.fragment else "nowhere"))
+    return None
+
+
+def _plan_unmask(request, state, tree, scope):
     actions = []
-    removed = set()
-    if state.runtime.kind == "mask":
-        actions.append("unmask_runtime")
-        removed.add(state.runtime.path)
-    if not request.runtime and state.persistent.kind == "mask":
-        actions.append("unmask_persistent")
-        removed.add(state.persistent.path)
-    if not request.runtime and state.load_state == "masked":
-        # systemd 247 reports a masked unit's FragmentPath as /dev/null itself, so
-        # where its mask lives is then only known when it is one of ours.
-        mask_path = state.fragment_path if state.fragment_path not in ("", MASK_TARGET) else None
-        if not removed or (mask_path and mask_path not in removed):
+    after = tree
+    for layer, entry, action in (("runtime", state.runtime, "unmask_runtime"),
+                                 ("persistent", state.persistent, "unmask_persistent")):
+        if layer == "persistent" and request.runtime or not _is_mask(entry):
+            continue
+        if entry.target != MASK_TARGET:
             return [], (
-                "masked by %s, which is left alone: only links to /dev/null at the "
-                "unit's own name in %s or %s are removed (a template's mask goes "
-                "by unmasking the template)"
-                % (mask_path or "a file elsewhere",
-                   os.path.dirname(state.persistent.path),
-                   os.path.dirname(state.runtime.path))
-            )
+                "%s is %s, which systemd treats as a mask; only links to /dev/null are "
+                "removed by this module, so remove it by hand if it should go"
+                % (entry.path, "an empty file" if entry.link is None else "a link to an empty file (%s)" % entry.link))
+        actions.append(action)
+        after = after.without_entry(entry.directory, entry.name)
+    if request.runtime:
+        return actions, None
+    predicted = after.lookup(state.unit)
+    if predicted.masked:
+        return [], (
+            "it would stay masked by %s (%s layer), which is left alone: only links to "
+            "/dev/null at the unit's own name in %s or %s are removed%s"
+            % (predicted.fragment.path, predicted.fragment.layer, scope.persistent_dir,
+               scope.runtime_dir,
+               " (a template's mask goes by unmasking the template)"
+               if predicted.fragment.name != state.unit and "@" in predicted.fragment.name else ""))
     return actions, None
 
 
-def _blocking_entry(entry):
-    """Why ``entry`` keeps systemctl from writing a mask there, or None."""
-    if entry.kind == "file":
-        what = "a unit file"
-    elif entry.kind == "link":
-        what = "a link to %s (a linked unit file or an alias)" % entry.target
-    else:
-        return None
+def protected_problems(protect, choices, tree):
+    """{unit: reason} for each choice that would mask a protected unit.
+
+    A name is protected when it, the unit it is acted on as, any alias of that
+    unit, or the template of any of these is in ``protect``: masking an alias
+    or an instance is no way around the list.
+    """
+    protect = set(protect or ())
+    if not protect:
+        return {}
+    aliases = _alias_names(tree)
+    problems = {}
+    for choice in choices:
+        names = {choice.asked.unit, choice.unit, tree.lookup(choice.asked.unit).unit}
+        for name in list(names):
+            names.update(aliases.get(name, ()))
+        names.update(template_of(name) for name in list(names) if _is_instance(name))
+        hit = sorted(names & protect)
+        if hit:
+            how = "" if hit == [choice.unit] else " (through %s)" % ", ".join(hit)
+            problems[choice.unit] = (
+                "protected%s: masking it can cut off access to the host or keep it from "
+                "booting; remove it from the request, or from protect to mask it anyway"
+                % how)
+            if choice.trigger_of:
+                problems[choice.unit] += "; it came in as a trigger of %s" % ", ".join(choice.trigger_of)
+    return problems
+
+
+def _alias_names(tree):
+    """{unit: names that resolve to it}, for every name in the tree."""
+    names = {}
+    for name in tree.names():
+        names.setdefault(tree.lookup(name).unit, set()).add(name)
+    return names
+
+
+def _is_instance(name):
+    return "@" in name and not name.split("@", 1)[1].startswith(".")
+
+
+def _is_mask(entry):
+    return entry is not None and entry.kind == "mask"
+
+
+def _blocked(entry):
+    """Why ``entry`` keeps systemctl from writing a mask at its path."""
+    what = {
+        "file": "a unit file",
+        "alias": "a link to %s (an alias)" % entry.link,
+        "linked": "a link to %s (a linked unit file)" % entry.link,
+    }.get(entry.kind, "neither a unit file nor a link")
     return (
         "%s already exists and is %s, not a mask; systemctl will not replace it, "
         "and this module never removes it" % (entry.path, what)
     )
 
 
-def _expected_state(state, actions):
+def _mask_entry(unit, directory, scope):
+    layer = "runtime" if directory == scope.runtime_dir else "persistent"
+    return Entry(unit, directory, layer, "mask", MASK_TARGET, MASK_TARGET, None)
+
+
+def _expected_state(state, actions, tree, scope):
     """The state the unit should be in once ``actions`` are applied."""
     if not actions:
         return state
     persistent, runtime = state.persistent, state.runtime
-    if "mask_persistent" in actions:
-        persistent = DirEntry(persistent.path, "mask", MASK_TARGET)
-    if "unmask_persistent" in actions:
-        persistent = DirEntry(persistent.path, "missing", None)
-    if "mask_runtime" in actions:
-        runtime = DirEntry(runtime.path, "mask", MASK_TARGET)
-    if "unmask_runtime" in actions:
-        runtime = DirEntry(runtime.path, "missing", None)
-
-    expected = state._replace(persistent=persistent, runtime=runtime)
+    after = tree
+    for action in actions:
+        if action.startswith("mask_"):
+            directory = scope.runtime_dir if action.startswith("mask_runtime") else scope.persistent_dir
+            entry = _mask_entry(state.unit, directory, scope)
+            after = after.with_entry(entry)
+            if directory == scope.runtime_dir:
+                runtime = entry
+            else:
+                persistent = entry
+        elif action.startswith("unmask_"):
+            entry = state.runtime if action == "unmask_runtime" else state.persistent
+            after = after.without_entry(entry.directory, entry.name)
+            if action == "unmask_runtime":
+                runtime = None
+            else:
+                persistent = None
+    predicted = after.lookup(state.unit)
+    expected = state._replace(persistent=persistent, runtime=runtime, lookup=predicted)
     if "stop" in actions:
         expected = expected._replace(active_state="inactive")
     if expected.mask == state.mask:
         return expected
-    if persistent.kind == "mask":
-        return expected._replace(load_state="masked", unit_file_state="masked",
-                                 fragment_path=persistent.path)
-    if runtime.kind == "mask":
-        return expected._replace(load_state="masked", unit_file_state="masked-runtime",
-                                 fragment_path=runtime.path)
+    if predicted.masked:
+        return expected._replace(
+            load_state="masked",
+            unit_file_state="masked-runtime" if predicted.fragment.layer == "runtime" else "masked",
+            fragment_path=predicted.fragment.path)
     # Unmasked: what systemd loads instead is only known once it has reloaded.
     return expected._replace(load_state=None, unit_file_state=None, fragment_path=None)
+
+
+def _dirname(path):
+    return path.rsplit("/", 1)[0]
+
+
+def _unique(units):
+    seen = []
+    for unit in units:
+        if unit not in seen:
+            seen.append(unit)
+    return seen
+
+
+def trigger_choice(trigger, units):
+    """The UnitChoice of a unit that came in because it can start ``units``."""
+    return UnitChoice(UnitName(trigger, trigger, "plain"), trigger, None, None, tuple(units))

@@ -59,16 +59,17 @@ class Systemctl:
         return self._run(["list-unit-files", "--no-legend", "--full", "--"] + list(units),
                          allowed_rc=(0, 1))
 
-    def list_unit_files_by_state(self, states):
-        """`systemctl list-unit-files` of every unit file in one of ``states``."""
-        return self._run(["list-unit-files", "--no-legend", "--full", "--state=" + ",".join(states)],
-                         allowed_rc=(0, 1))
-
-    def mask(self, units, runtime=False, reload=True):
-        return self._run(["mask"] + _flags(runtime, reload and self._scope.manager) + ["--"] + list(units))
+    def mask(self, units, runtime=False, reload=True, force=False):
+        # --force replaces a link already at the name (on_link=replace); the plan
+        # never asks it where a file is there.
+        flags = _flags(runtime, reload and self._scope.manager) + (["--force"] if force else [])
+        return self._run(["mask"] + flags + ["--"] + list(units))
 
     def unmask(self, units, runtime=False, reload=True):
         return self._run(["unmask"] + _flags(runtime, reload and self._scope.manager) + ["--"] + list(units))
+
+    def daemon_reload(self):
+        return self._run(["daemon-reload"])
 
     def stop(self, units):
         return self._run(["stop", "--"] + list(units))

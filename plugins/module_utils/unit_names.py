@@ -119,3 +119,23 @@ def _type_of(name):
         return None
     suffix = name.rsplit(".", 1)[1]
     return suffix if suffix in UNIT_TYPES else None
+
+
+def is_unit_file_name(name):
+    """Whether systemd takes a directory entry of this name for a unit.
+
+    Laxer than parse_unit_name, which judges what a user asks for: this is
+    systemd's own test, used when reading unit directories.
+    """
+    if len(name) > MAX_UNIT_NAME_LENGTH or "." not in name:
+        return False
+    prefix, suffix = name.rsplit(".", 1)
+    if suffix not in UNIT_TYPES or not prefix or prefix.startswith("@"):
+        return False
+    return bool(_NAME_CHARACTERS.match(name))
+
+
+def template_of(name):
+    """The template of an instance name: getty@tty1.service -> getty@.service."""
+    prefix, rest = name.split("@", 1)
+    return "%s@.%s" % (prefix, rest.rsplit(".", 1)[1])

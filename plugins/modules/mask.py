@@ -37,13 +37,14 @@ options:
       - A name without a type suffix means a C(.service), as with C(systemctl).
       - Templates (V(getty@.service)) and instances (V(getty@tty1.service)) are
         supported.
-      - An alias made by enabling a unit, a link in C(/etc/systemd/system) such as
-        V(sshd.service) to V(ssh.service), cannot be masked under its own name (the
-        link is in the way), so the module acts on the unit it names;
-        RV(units[].unit) says which. An alias a package ships in
-        C(/lib/systemd/system), such as V(ctrl-alt-del.target), is masked under its
-        own name, as C(systemctl) does, which leaves its unit (V(reboot.target))
-        alone.
+      - A name that is a link to another unit in C(/etc/systemd/system) or
+        C(/run/systemd/system), an alias made by enabling a unit (V(sshd.service)
+        to V(ssh.service)) or a linked unit file made by C(systemctl link), is
+        decided by O(on_link); by default it is refused.
+      - An alias a package ships in C(/lib/systemd/system), such as
+        V(ctrl-alt-del.target) to V(reboot.target), is masked under its own name,
+        as C(systemctl) does, which leaves the unit it names alone;
+        RV(units[].alias_of) says which unit that is.
       - Names that systemd would refuse or silently rewrite (white space, other
         characters outside its set, paths, names starting with C(-), names over
         255 characters) fail the task before anything is changed, all listed.
@@ -64,6 +65,9 @@ options:
       - With O(state=unmasked), removes only runtime masks; persistent masks stay.
       - When V(false), O(state=masked) makes each mask persistent, and
         O(state=unmasked) removes every mask of the unit, runtime ones included.
+      - A runtime mask is refused where nothing would read it: under O(root), and
+        on a host where systemd is not running (where it would also create
+        C(/run/systemd/system), which tools take as a sign that systemd runs).
     type: bool
     default: false
   now:
@@ -92,11 +96,46 @@ options:
     description:
       - Work on the system units of the OS tree at this path, which is not running
         (C(systemctl --root)), as image builds and chroots need. State is read from
-        the unit files and links in the tree; O(now), O(triggers) and
+        the unit files and links in the tree; O(now), O(triggers), O(runtime) and
         O(scope=user) are refused.
+      - Links in the tree are read as the tree means them (an absolute link from
+        the tree's root). A unit directory or link that leads out of the tree is
+        refused, naming it, before any change.
+      - An empty value is refused (an unset variable must not mean the host); V(/)
+        is the host itself.
       - Without O(root), on a host where systemd is not running (a container build
         step), the module works the same way on the host's own unit files.
     type: path
+  on_link:
+    description:
+      - What to do with a name that is a link to another unit at the place of the
+        mask, in C(/etc/systemd/system) or C(/run/systemd/system). Masking the
+        name itself would leave that unit free to start, so the module never
+        guesses.
+      - V(refuse) fails before any change, naming the link, its target and the
+        two ways out below.
+      - V(follow) acts on the unit the link names instead (masking
+        V(display-manager.service) masks V(gdm3.service)). A linked unit file has
+        no other unit to follow to and is refused.
+      - V(replace) replaces the link with the mask, as C(systemctl mask --force)
+        does: only the name is masked, and the link is gone (enabling the unit
+        again makes it anew). The link is the only thing other than a mask this
+        module ever removes, and only with this choice.
+      - RV(units[].link) reports the link and what was done with it.
+      - Unmasking acts on the name's own masks, unless O(on_link=follow).
+    type: str
+    choices: [refuse, follow, replace]
+    default: refuse
+  protect:
+    description:
+      - Units this call refuses to mask. The check is made after aliases are
+        resolved and triggers added, so a protected unit cannot be masked through
+        an alias of it, through one of its names, or as a trigger; a protected
+        template (V(getty@.service)) protects each of its instances.
+      - The role M(sysguard.systemd.masking) passes its C(masking_protected_units) here.
+    type: list
+    elements: str
+    default: []
   triggers:
     description:
       - Also mask (or unmask) the units that can start the named ones, the sockets,
@@ -111,17 +150,24 @@ notes:
   - Masking a unit that is not installed works, so a baseline can mask units
     before a package brings them. Unmasking a unit that has no mask changes
     nothing.
-  - A unit file or link already at the unit's name in C(/etc/systemd/system) keeps
+  - A unit file already at the unit's name in C(/etc/systemd/system) keeps
     C(systemctl mask) from writing the mask, and a runtime mask cannot override
     it either, because C(/etc) outranks C(/run). The module fails, naming the
     file, before changing anything.
+  - Every change is first tried on the unit directories as read, with systemd's
+    own lookup rules (search path, precedence, aliases, templates, what counts as
+    a mask), so a mask systemd would not honour, or an unmask that would leave
+    the unit masked (by a package's mask, say), is refused before any change.
+    After the change, the module reads the units again and fails if systemd's
+    load state is not what was planned.
   - When several units are changed and one C(systemctl) call fails, the module
     reads the units again and its result still lists what did change.
   - Where no manager runs (O(root), O(scope=global), or a host where systemd is
     not running), RV(units[].before.active_state) is V(null) and only unit
     files change.
   - The C(systemctl) commands run are C(show), C(list-unit-files), C(mask),
-    C(unmask) and C(stop) (see systemctl(1)); RV(commands) lists them.
+    C(unmask), C(stop) and, after a failed change, C(daemon-reload) (see
+    systemctl(1)); RV(commands) lists them.
 seealso:
   - module: ansible.builtin.systemd_service
   - module: sysguard.systemd.mask_info
@@ -163,6 +209,25 @@ EXAMPLES = r"""
     name: cups
     triggers: true
     now: true
+
+- name: Disable Ctrl-Alt-Del (ctrl-alt-del.target is a package's alias of reboot.target, masked under its own name)
+  sysguard.systemd.mask:
+    name: ctrl-alt-del.target
+
+- name: Where reboot.target was enabled, the alias is a link in /etc; replace it, reboot.target stays
+  sysguard.systemd.mask:
+    name: ctrl-alt-del.target
+    on_link: replace
+
+- name: Mask whichever display manager display-manager.service links to
+  sysguard.systemd.mask:
+    name: display-manager.service
+    on_link: follow
+
+- name: Never mask what keeps the host reachable, whatever name it is asked by
+  sysguard.systemd.mask:
+    name: "{{ baseline_units }}"
+    protect: [ssh.service, systemd-resolved.service, getty@.service]
 
 - name: Mask a unit in an image being built
   sysguard.systemd.mask:
@@ -222,6 +287,32 @@ units:
           description: Which masks exist, V(none), V(runtime), V(persistent) or V(both).
           type: str
           sample: none
+    alias_of:
+      description: For a name that a package ships as an alias of another unit, that unit; the name alone is masked.
+      returned: when the name is such an alias
+      type: str
+      sample: reboot.target
+    link:
+      description: The link to another unit found at the name (see O(on_link)), and what was done with it.
+      returned: when the name is such a link
+      type: dict
+      contains:
+        path:
+          description: The link.
+          type: str
+          sample: /etc/systemd/system/display-manager.service
+        target:
+          description: What the link points to, as written.
+          type: str
+          sample: /lib/systemd/system/gdm3.service
+        kind:
+          description: V(alias) (a link to a unit of another name) or V(linked) (a unit file linked from elsewhere).
+          type: str
+          sample: alias
+        action:
+          description: V(follow), V(replace), or V(null) where the name's own masks were removed.
+          type: str
+          sample: follow
     trigger_of:
       description: For a unit that came in through O(triggers), the requested units it can start.
       returned: when the unit came in as a trigger
@@ -285,12 +376,9 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import MaskRequest
-from ansible_collections.sysguard.systemd.plugins.module_utils.masking import (
-    MaskingFailed,
-    empty_result,
-    run_masking,
-)
+from ansible_collections.sysguard.systemd.plugins.module_utils.masking import empty_result, run_masking
 from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import ScopeError, resolve_scope
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
 
@@ -305,6 +393,8 @@ def main():
             scope=dict(type="str", choices=["system", "user", "global"], default="system"),
             root=dict(type="path"),
             triggers=dict(type="bool", default=False),
+            on_link=dict(type="str", choices=["refuse", "follow", "replace"], default="refuse"),
+            protect=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -313,12 +403,14 @@ def main():
         runtime=module.params["runtime"],
         now=module.params["now"],
         triggers=module.params["triggers"],
+        on_link=module.params["on_link"],
+        protect=module.params["protect"],
     )
     try:
-        scope = resolve_scope(module.params["scope"], module.params["root"])
-    except ScopeError as exc:
-        module.fail_json(msg=str(exc), **empty_result())
-    try:
+        try:
+            scope = resolve_scope(module.params["scope"], module.params["root"])
+        except ScopeError as exc:
+            raise ModuleFailure(str(exc), empty_result())
         result = run_masking(
             Systemctl(module, scope),
             module.params["name"],
@@ -327,7 +419,7 @@ def main():
             check_mode=module.check_mode,
             diff=module._diff,
         )
-    except MaskingFailed as exc:
+    except ModuleFailure as exc:
         module.fail_json(msg=exc.msg, **exc.result)
     module.exit_json(**result)
 

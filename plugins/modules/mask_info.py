@@ -175,10 +175,10 @@ skipped:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_info import gather_mask_info
 from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import ScopeError, resolve_scope
-from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl, SystemctlError
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import InvalidUnitNames
+from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
 
 
 def main():
@@ -191,10 +191,13 @@ def main():
         supports_check_mode=True,
     )
     try:
-        scope = resolve_scope(module.params["scope"], module.params["root"])
+        try:
+            scope = resolve_scope(module.params["scope"], module.params["root"])
+        except ScopeError as exc:
+            raise ModuleFailure(str(exc), {"changed": False})
         result = gather_mask_info(Systemctl(module, scope), scope, module.params["name"])
-    except (ScopeError, InvalidUnitNames, SystemctlError) as exc:
-        module.fail_json(msg=str(exc))
+    except ModuleFailure as exc:
+        module.fail_json(msg=exc.msg, **exc.result)
     module.exit_json(**result)
 
 

@@ -6,6 +6,7 @@ runner puts the collection on the path by itself.
 
 from __future__ import annotations
 
+import collections
 import os
 import sys
 
@@ -24,10 +25,16 @@ class FakeSystemd:
     """
 
     def __init__(self, root):
-        from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import UnitDirs
-
-        self.dirs = UnitDirs(str(root / "etc"), str(root / "run"), (str(root / "transient"),), (str(root / "lib"),))
-        for directory in self.dirs[:2] + self.dirs.vendor:
+        # An OS tree laid out like a host; the module is told it is the host's
+        # system scope with a running manager (see scope()).
+        self.root = str(root)
+        self.dirs = Dirs(
+            persistent=os.path.join(self.root, "etc/systemd/system"),
+            runtime=os.path.join(self.root, "run/systemd/system"),
+            transient=os.path.join(self.root, "run/systemd/transient"),
+            vendor=os.path.join(self.root, "usr/lib/systemd/system"),
+        )
+        for directory in self.dirs:
             os.makedirs(directory)
         self.installed = {}
         self.active = {}
@@ -44,11 +51,15 @@ class FakeSystemd:
 
     def alias(self, alias, unit):
         self.aliases[alias] = unit
-        os.symlink("/lib/systemd/system/" + unit, os.path.join(self.dirs.persistent, alias))
+        os.symlink("/usr/lib/systemd/system/" + unit, os.path.join(self.dirs.persistent, alias))
 
     def place_vendor_mask(self, unit):
         self.vendor_masks.append(unit)
-        os.symlink("/dev/null", os.path.join(self.dirs.vendor[0], unit))
+        os.symlink("/dev/null", os.path.join(self.dirs.vendor, unit))
+
+    def place_unit_file(self, unit, layer="vendor", content="[Service]\nExecStart=/bin/true\n"):
+        with open(os.path.join(getattr(self.dirs, layer), unit), "w") as handle:
+            handle.write(content)
 
     def place_mask(self, unit, layer):
         os.symlink("/dev/null", os.path.join(getattr(self.dirs, layer), unit))
@@ -57,11 +68,13 @@ class FakeSystemd:
         path = os.path.join(getattr(self.dirs, layer), unit)
         return os.path.islink(path) and os.readlink(path) == "/dev/null"
 
-    def scope(self, manager=True, name="system", flags=(), root=None):
-        """A scopes.Scope over this fake's directories."""
+    def scope(self, manager=True, name="system", flags=(), runtime_lasts=None):
+        """A scopes.Scope over this fake's tree."""
         from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import Scope
+        from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup import SYSTEM_SEARCH_PATH, Tree
 
-        return Scope(name, self.dirs, list(flags), {}, manager, root)
+        runtime_lasts = manager if runtime_lasts is None else runtime_lasts
+        return Scope(name, SYSTEM_SEARCH_PATH, Tree(self.root), list(flags), {}, manager, runtime_lasts)
 
     # What the module sees.
     def get_bin_path(self, name, required=False):
@@ -93,11 +106,11 @@ class FakeSystemd:
             layer = self._layer(unit)
             if layer:
                 load, file_state = "masked", "masked" if layer == "persistent" else "masked-runtime"
-                fragment = os.path.join(getattr(self.dirs, layer), unit)
+                fragment = os.path.join(getattr(self.dirs, layer), unit)[len(self.root):]
             elif unit in self.vendor_masks:
                 load, file_state, fragment = "masked", "masked", "/dev/null"
             elif unit in self.installed:
-                load, file_state, fragment = "loaded", self.installed[unit], "/lib/systemd/system/" + unit
+                load, file_state, fragment = "loaded", self.installed[unit], "/usr/lib/systemd/system/" + unit
             else:
                 load, file_state, fragment = "not-found", "", ""
             blocks.append("Id=%s\nTriggeredBy=%s\nLoadState=%s\nActiveState=%s\nFragmentPath=%s\nUnitFileState=%s\n" % (
@@ -108,7 +121,7 @@ class FakeSystemd:
     def _list_unit_files(self, options, units):
         if not units:  # --state=masked,masked-runtime: every masked unit file
             units = sorted(set(self.vendor_masks) | set(
-                name for directory in self.dirs[:2] for name in os.listdir(directory)))
+                name for directory in (self.dirs.persistent, self.dirs.runtime) for name in os.listdir(directory)))
         lines = ["%s %s enabled" % (u, self._file_state(u))
                  for u in units if u in self.installed or self._layer(u) or u in self.vendor_masks]
         if any(o.startswith("--state=") for o in options):
@@ -127,10 +140,15 @@ class FakeSystemd:
         directory = self.dirs.runtime if "--runtime" in options else self.dirs.persistent
         for unit in units:
             path = os.path.join(directory, unit)
+            if "--force" in options and os.path.islink(path) and not self.has_mask(unit, "runtime" if "--runtime" in options else "persistent"):
+                os.unlink(path)
             if os.path.lexists(path) and not self.has_mask(unit, "runtime" if "--runtime" in options else "persistent"):
                 return 1, "", "Failed to mask unit: File %s already exists." % path
             if not os.path.lexists(path):
                 os.symlink("/dev/null", path)
+        return 0, "", ""
+
+    def _daemon_reload(self, options, units):
         return 0, "", ""
 
     def _unmask(self, options, units):
@@ -144,6 +162,9 @@ class FakeSystemd:
         for unit in units:
             self.active[unit] = "inactive"
         return 0, "", ""
+
+
+Dirs = collections.namedtuple("Dirs", ["persistent", "runtime", "transient", "vendor"])
 
 
 @pytest.fixture

@@ -5,34 +5,77 @@ import pytest
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import (
     MaskRequest,
     PlanError,
+    UnitChoice,
     check_request,
     plan_masking,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import Scope
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import parse_unit_names
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import DirEntry, UnitState
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup import (
+    SYSTEM_SEARCH_PATH,
+    Entry,
+    Tree,
+    UnitTree,
+)
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import parse_unit_name, parse_unit_names
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import UnitState
 
 ETC = "/etc/systemd/system/"
 RUN = "/run/systemd/system/"
+LIB = "/usr/lib/systemd/system/"
+LAYERS = {ETC: "persistent", RUN: "runtime", LIB: "vendor", "/run/systemd/transient/": "transient"}
+# What each kind of entry is on disk: (kind, link text).
+KINDS = {"mask": ("mask", "/dev/null"), "file": ("file", None), "empty": ("mask", None),
+         "link": ("linked", "/opt/app/")}
 
 
-def unit(name, persistent="missing", runtime="missing", active="inactive", load=None, fragment=None, target=None):
-    def entry(directory, kind):
-        link = {"mask": "/dev/null", "link": target}.get(kind)
-        return DirEntry(directory + name, kind, link)
+def entry(directory, name, kind):
+    kind, link = KINDS[kind]
+    target = link + name if link == "/opt/app/" else link
+    return Entry(name, directory.rstrip("/"), LAYERS[directory], kind, target, target, None)
 
-    masked = "mask" in (persistent, runtime)
-    return UnitState(
+
+def unit(name, persistent=None, runtime=None, active="inactive", load=None, fragment=None, vendor="file", extra=()):
+    """The UnitState of ``name`` and the in-memory tree it was read from."""
+    entries = [entry(d, name, k) for d, k in ((ETC, persistent), (RUN, runtime), (LIB, vendor)) if k]
+    entries += list(extra)
+    tree = UnitTree(SYSTEM_SEARCH_PATH, {})
+    for item in entries:
+        tree = tree.with_entry(item)
+    lookup = tree.lookup(name)
+    state = UnitState(
         unit=name,
-        load_state=load or ("masked" if masked else "loaded"),
+        load_state=load or lookup.load_state,
         active_state=active,
-        unit_file_state="masked" if masked else "enabled",
-        fragment_path=fragment if fragment is not None else (
-            ETC + name if persistent == "mask" else RUN + name if runtime == "mask" else "/lib/systemd/system/" + name),
-        persistent=entry(ETC, persistent),
-        runtime=entry(RUN, runtime),
+        unit_file_state="masked" if lookup.masked else "enabled",
+        fragment_path=fragment if fragment is not None else (lookup.fragment.path if lookup.fragment else ""),
+        persistent=tree.entry(ETC.rstrip("/"), name),
+        runtime=tree.entry(RUN.rstrip("/"), name),
         triggered_by=(),
+        lookup=lookup,
     )
+    return state, tree
+
+
+def scope(manager=True, name="system", root=None, runtime_lasts=None):
+    flags = ["--root=" + root] if root else []
+    runtime_lasts = manager if runtime_lasts is None else runtime_lasts
+    return Scope(name, SYSTEM_SEARCH_PATH, Tree(root or "/"), flags, {}, manager, runtime_lasts)
+
+
+def plan(request, *units, **kwargs):
+    """plan_masking over units made by unit(), all in one tree."""
+    tree = UnitTree(SYSTEM_SEARCH_PATH, {})
+    for _state, unit_tree in units:
+        for entries in unit_tree.entries.values():
+            for item in entries.values():
+                tree = tree.with_entry(item)
+    choice = kwargs.get("choice")
+    choices = [choice or UnitChoice(parse_unit_name(state.unit), state.unit) for state, _tree in units]
+    return plan_masking(request, choices, [state for state, _tree in units], tree, kwargs.get("scope", scope()))
+
+
+def expected(result, unit_name):
+    return next(r.expected for r in result.records if r.before.unit == unit_name)
 
 
 MASK = MaskRequest("masked", runtime=False, now=False)
@@ -42,46 +85,45 @@ UNMASK = MaskRequest("unmasked", runtime=False, now=False)
 UNMASK_RUNTIME = MaskRequest("unmasked", runtime=True, now=False)
 
 
-def actions(plan):
-    return {k: getattr(plan, k) for k in ("mask_persistent", "mask_runtime", "unmask_persistent", "unmask_runtime", "stop")
-            if getattr(plan, k)}
+def actions(result):
+    return {k: getattr(result, k) for k in ("mask_persistent", "mask_runtime", "unmask_persistent", "unmask_runtime", "stop")
+            if getattr(result, k)}
 
 
 @pytest.mark.parametrize(("request_", "persistent", "runtime", "expected_actions", "expected_mask"), [
-    (MASK, "missing", "missing", {"mask_persistent": ["a.service"]}, "persistent"),
-    (MASK, "mask", "missing", {}, "persistent"),
-    (MASK, "missing", "mask", {"mask_persistent": ["a.service"]}, "both"),
+    (MASK, None, None, {"mask_persistent": ["a.service"]}, "persistent"),
+    (MASK, "mask", None, {}, "persistent"),
+    (MASK, None, "mask", {"mask_persistent": ["a.service"]}, "both"),
     (MASK, "mask", "mask", {}, "both"),
-    (MASK_RUNTIME, "missing", "missing", {"mask_runtime": ["a.service"]}, "runtime"),
-    (MASK_RUNTIME, "mask", "missing", {}, "persistent"),
-    (MASK_RUNTIME, "missing", "mask", {}, "runtime"),
+    (MASK_RUNTIME, None, None, {"mask_runtime": ["a.service"]}, "runtime"),
+    (MASK_RUNTIME, "mask", None, {}, "persistent"),
+    (MASK_RUNTIME, None, "mask", {}, "runtime"),
     (UNMASK, "mask", "mask", {"unmask_persistent": ["a.service"], "unmask_runtime": ["a.service"]}, "none"),
-    (UNMASK, "missing", "mask", {"unmask_runtime": ["a.service"]}, "none"),
-    (UNMASK, "mask", "missing", {"unmask_persistent": ["a.service"]}, "none"),
-    (UNMASK, "missing", "missing", {}, "none"),
+    (UNMASK, None, "mask", {"unmask_runtime": ["a.service"]}, "none"),
+    (UNMASK, "mask", None, {"unmask_persistent": ["a.service"]}, "none"),
+    (UNMASK, None, None, {}, "none"),
     (UNMASK_RUNTIME, "mask", "mask", {"unmask_runtime": ["a.service"]}, "persistent"),
-    (UNMASK_RUNTIME, "mask", "missing", {}, "persistent"),
-    (UNMASK_RUNTIME, "missing", "mask", {"unmask_runtime": ["a.service"]}, "none"),
+    (UNMASK_RUNTIME, "mask", None, {}, "persistent"),
+    (UNMASK_RUNTIME, None, "mask", {"unmask_runtime": ["a.service"]}, "none"),
 ])
 def test_each_layer_combination(request_, persistent, runtime, expected_actions, expected_mask):
-    plan = plan_masking(request_, [unit("a.service", persistent, runtime)])
-    assert actions(plan) == expected_actions
-    assert plan.has_changes == bool(expected_actions)
-    assert plan.expected["a.service"].mask == expected_mask
+    result = plan(request_, unit("a.service", persistent, runtime))
+    assert actions(result) == expected_actions
+    assert result.has_changes == bool(expected_actions)
+    assert expected(result, "a.service").mask == expected_mask
 
 
 def test_expected_state_after_masking():
-    plan = plan_masking(MASK_RUNTIME, [unit("a.service", active="active")])
-    expected = plan.expected["a.service"]
-    assert (expected.load_state, expected.unit_file_state, expected.active_state) == ("masked", "masked-runtime", "active")
+    after = expected(plan(MASK_RUNTIME, unit("a.service", active="active")), "a.service")
+    assert (after.load_state, after.unit_file_state, after.active_state) == ("masked", "masked-runtime", "active")
 
 
 def test_expected_state_after_unmasking_leaves_what_systemd_decides_open():
-    plan = plan_masking(UNMASK, [unit("a.service", "mask")])
-    expected = plan.expected["a.service"]
-    assert expected.load_state is None
-    assert expected.unit_file_state is None
-    assert expected.active_state == "inactive"
+    after = expected(plan(UNMASK, unit("a.service", "mask")), "a.service")
+    assert after.load_state is None
+    assert after.unit_file_state is None
+    assert after.active_state == "inactive"
+    assert after.lookup.load_state == "loaded"
 
 
 def test_now_stops_running_units_masked_or_not():
@@ -92,77 +134,78 @@ def test_now_stops_running_units_masked_or_not():
         unit("broken.service", active="failed"),
         unit("starting.service", active="activating"),
     ]
-    plan = plan_masking(MASK_NOW, states)
-    assert plan.mask_persistent == ["new.service", "idle.service", "broken.service", "starting.service"]
-    assert plan.stop == ["new.service", "old.service", "starting.service"]
-    assert plan.expected["old.service"].active_state == "inactive"
+    result = plan(MASK_NOW, *states)
+    assert result.mask_persistent == ["new.service", "idle.service", "broken.service", "starting.service"]
+    assert result.stop == ["new.service", "old.service", "starting.service"]
+    assert expected(result, "old.service").active_state == "inactive"
 
 
 def test_without_now_running_units_are_left_running():
-    plan = plan_masking(MASK, [unit("a.service", persistent="mask", active="active")])
-    assert not plan.has_changes
+    assert not plan(MASK, unit("a.service", persistent="mask", active="active")).has_changes
 
 
 def test_alias_and_its_unit_are_planned_once():
-    plan = plan_masking(MASK, [unit("ssh.service"), unit("ssh.service")])
-    assert plan.mask_persistent == ["ssh.service"]
+    result = plan(MASK, unit("ssh.service"), unit("ssh.service"))
+    assert result.mask_persistent == ["ssh.service"]
+    assert len(result.records) == 2
 
 
 @pytest.mark.parametrize("request_", [MASK, MASK_RUNTIME])
 def test_unit_file_in_etc_blocks_both_kinds_of_mask(request_):
     with pytest.raises(PlanError) as info:
-        plan_masking(request_, [unit("ok.service"), unit("local.service", persistent="file")])
+        plan(request_, unit("ok.service"), unit("local.service", persistent="file"))
     assert list(info.value.problems) == ["local.service"]
     message = info.value.problems["local.service"]
     assert ETC + "local.service" in message
     assert "a unit file" in message
-    assert "runtime mask" in message and "/etc outranks /run" in message
+    assert "runtime mask" in message and "/etc/systemd/system outranks /run/systemd/system" in message
 
 
 def test_link_in_etc_is_named_with_its_target():
     with pytest.raises(PlanError) as info:
-        plan_masking(MASK, [unit("app.service", persistent="link", target="/opt/app/app.service")])
+        plan(MASK, unit("app.service", persistent="link"))
     assert "a link to /opt/app/app.service" in info.value.problems["app.service"]
 
 
 def test_file_in_run_blocks_a_runtime_mask_only():
     state = unit("gen.service", runtime="file")
     with pytest.raises(PlanError) as info:
-        plan_masking(MASK_RUNTIME, [state])
+        plan(MASK_RUNTIME, state)
     assert RUN + "gen.service" in info.value.problems["gen.service"]
-    assert plan_masking(MASK, [state]).mask_persistent == ["gen.service"]
+    assert plan(MASK, state).mask_persistent == ["gen.service"]
 
 
 def test_existing_mask_is_not_blocked_by_anything():
-    assert not plan_masking(MASK_RUNTIME, [unit("a.service", persistent="mask", runtime="file")]).has_changes
+    assert not plan(MASK_RUNTIME, unit("a.service", persistent="mask", runtime="file")).has_changes
 
 
 def test_mask_that_is_not_a_link_is_never_removed():
-    empty_file_mask = unit("a.service", persistent="file", load="masked", fragment=ETC + "a.service")
-    vendor_mask = unit("b.service", load="masked", fragment="/lib/systemd/system/b.service")
+    empty = unit("a.service", persistent="empty")
+
     with pytest.raises(PlanError) as info:
-        plan_masking(UNMASK, [empty_file_mask, vendor_mask])
-    assert "masked by %sa.service" % ETC in info.value.problems["a.service"]
-    assert "masked by /lib/systemd/system/b.service" in info.value.problems["b.service"]
+        plan(UNMASK, empty, unit("b.service", vendor="mask"))
+    assert ETC + "a.service is an empty file, which systemd treats as a mask" in info.value.problems["a.service"]
+    assert "stay masked by %sb.service (vendor layer)" % LIB in info.value.problems["b.service"]
 
 
-def test_mask_of_unknown_place_on_systemd_247_is_not_removed():
-    # systemd 247 reports FragmentPath=/dev/null for any masked unit.
-    vendor_mask = unit("b.service", load="masked", fragment="/dev/null")
+def test_unmask_that_would_leave_a_vendor_mask_is_refused():
+    # Defect: with a mask in /etc and a vendor mask in /lib, unmask passed and
+    # the unit stayed masked.
     with pytest.raises(PlanError) as info:
-        plan_masking(UNMASK, [vendor_mask])
-    assert "masked by a file elsewhere, which is left alone" in info.value.problems["b.service"]
-    ours = unit("a.service", persistent="mask", runtime="mask", fragment="/dev/null")
-    assert plan_masking(UNMASK, [ours]).unmask_persistent == ["a.service"]
+        plan(UNMASK, unit("b.service", persistent="mask", vendor="mask"))
+    assert "stay masked by %sb.service" % LIB in info.value.problems["b.service"]
+
+
+def test_instance_of_a_masked_template_stays_masked_after_its_own_unmask():
+    template_mask = entry(ETC, "getty@.service", "mask")
+    with pytest.raises(PlanError) as info:
+        plan(UNMASK, unit("getty@tty1.service", persistent="mask", vendor=None, extra=[template_mask]))
+    assert "a template's mask goes by unmasking the template" in info.value.problems["getty@tty1.service"]
 
 
 def test_runtime_unmask_does_not_care_about_other_masks():
-    vendor_mask = unit("b.service", runtime="mask", load="masked", fragment="/lib/systemd/system/b.service")
-    assert plan_masking(UNMASK_RUNTIME, [vendor_mask]).unmask_runtime == ["b.service"]
-
-
-def scope(manager=True, name="system", root=None):
-    return Scope(name, None, [], {}, manager, root)
+    state = unit("b.service", runtime="mask", vendor="mask")
+    assert plan(UNMASK_RUNTIME, state).unmask_runtime == ["b.service"]
 
 
 def test_now_is_refused_with_unmask_and_with_templates():
@@ -189,8 +232,37 @@ def test_now_and_triggers_need_a_running_manager(where, reason):
 
 
 def test_unit_loaded_from_an_outranking_directory_cannot_be_masked():
-    transient = unit("run-x.service", fragment="/run/systemd/transient/run-x.service")
+    transient = unit("run-x.service", vendor=None, extra=[entry("/run/systemd/transient/", "run-x.service", "file")])
     with pytest.raises(PlanError) as info:
-        plan_masking(MASK, [transient], outranking=("/run/systemd/transient",))
+        plan(MASK, transient)
     assert "/run/systemd/transient/run-x.service, which outranks /etc/systemd/system" in info.value.problems["run-x.service"]
-    assert plan_masking(UNMASK, [transient], outranking=("/run/systemd/transient",)).has_changes is False
+    assert plan(UNMASK, transient).has_changes is False
+
+
+def test_runtime_mask_where_nothing_reads_it_is_refused():
+    # Defect: runtime=true without a running systemd created /run/systemd/system.
+    for where in (scope(False), scope(False, root="/srv/image")):
+        with pytest.raises(PlanError) as info:
+            check_request(MASK_RUNTIME, parse_unit_names(["cron"]), where)
+        assert "a runtime mask would have no effect" in info.value.problems["runtime"]
+    check_request(UNMASK_RUNTIME, parse_unit_names(["cron"]), scope(False))
+
+
+def test_protected_units_are_refused_through_aliases_templates_and_triggers():
+    resolved = unit("systemd-resolved.service", active="active")
+    alias = Entry("dbus-org.freedesktop.resolve1.service", ETC.rstrip("/"), "persistent", "alias",
+                  "systemd-resolved.service", LIB + "systemd-resolved.service", None)
+    alias_state = unit("dbus-org.freedesktop.resolve1.service", vendor=None, extra=[alias])
+    tty1 = unit("getty@tty1.service", vendor=None, extra=[entry(LIB, "getty@.service", "file")])
+    protect = MASK._replace(protect=["systemd-resolved.service", "getty@.service"])
+    with pytest.raises(PlanError) as info:
+        plan(protect, resolved, alias_state, tty1)
+    problems = info.value.problems
+    assert sorted(problems) == ["dbus-org.freedesktop.resolve1.service", "getty@tty1.service", "systemd-resolved.service"]
+    assert "through systemd-resolved.service" in problems["dbus-org.freedesktop.resolve1.service"]
+    assert "through getty@.service" in problems["getty@tty1.service"]
+    trigger = UnitChoice(parse_unit_name("ssh.socket"), "ssh.socket", trigger_of=("ssh.service",))
+    with pytest.raises(PlanError) as info:
+        plan(MASK._replace(protect=["ssh.socket"]), unit("ssh.socket"), choice=trigger)
+    assert "it came in as a trigger of ssh.service" in info.value.problems["ssh.socket"]
+    assert plan(UNMASK._replace(protect=["ssh.socket"]), unit("ssh.socket", persistent="mask")).has_changes

@@ -5,7 +5,8 @@ import os
 import pytest
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import MaskRequest
-from ansible_collections.sysguard.systemd.plugins.module_utils.masking import MaskingFailed, run_masking
+from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.sysguard.systemd.plugins.module_utils.masking import run_masking
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
 
 SHOW = ["show", "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--"]
@@ -103,20 +104,69 @@ def test_check_mode_reports_the_plan_and_runs_only_the_read(fake_systemd):
     }]
 
 
-def test_alias_acts_on_its_unit_and_stays_idempotent(fake_systemd):
+def test_alias_link_at_the_name_is_refused_by_default(fake_systemd):
     fake_systemd.install("ssh.service", active="active")
     fake_systemd.alias("sshd.service", "ssh.service")
-    result = run(fake_systemd, ["sshd"])
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["sshd"])
+    assert [c[0] for c in fake_systemd.calls] == []
+    message = info.value.msg
+    assert "nothing was changed" in message
+    assert os.path.join("/etc/systemd/system", "sshd.service") in message
+    assert "/usr/lib/systemd/system/ssh.service" in message
+    assert "on_link=follow" in message and "on_link=replace" in message
+    assert os.path.islink(os.path.join(fake_systemd.dirs.persistent, "sshd.service"))
+
+
+def test_alias_link_followed_masks_its_unit_and_stays_idempotent(fake_systemd):
+    fake_systemd.install("ssh.service", active="active")
+    fake_systemd.place_unit_file("ssh.service")
+    fake_systemd.alias("sshd.service", "ssh.service")
+    follow = MASK._replace(on_link="follow")
+    result = run(fake_systemd, ["sshd"], follow)
     assert fake_systemd.calls[1] == ["mask", "--", "ssh.service"]
-    assert (result["units"][0]["name"], result["units"][0]["unit"]) == ("sshd", "ssh.service")
-    # Once ssh.service is masked, only the link on disk still tells the alias.
-    result = run(fake_systemd, ["sshd", "ssh"])
+    unit = result["units"][0]
+    assert (unit["name"], unit["unit"]) == ("sshd", "ssh.service")
+    assert unit["link"] == {"path": "/etc/systemd/system/sshd.service", "kind": "alias",
+                            "target": "/usr/lib/systemd/system/ssh.service", "action": "follow"}
+    result = run(fake_systemd, ["sshd", "ssh"], follow)
     assert result["changed"] is False
     assert [u["unit"] for u in result["units"]] == ["ssh.service", "ssh.service"]
 
 
+def test_alias_link_replaced_masks_only_the_name(fake_systemd):
+    fake_systemd.install("reboot.target")
+    fake_systemd.place_unit_file("reboot.target")
+    fake_systemd.alias("ctrl-alt-del.target", "reboot.target")
+    result = run(fake_systemd, ["ctrl-alt-del.target"], MASK._replace(on_link="replace"))
+    assert fake_systemd.calls[1] == ["mask", "--force", "--", "ctrl-alt-del.target"]
+    assert fake_systemd.has_mask("ctrl-alt-del.target", "persistent")
+    assert not fake_systemd.has_mask("reboot.target", "persistent")
+    assert result["units"][0]["link"]["action"] == "replace"
+    assert result["masked"] == ["ctrl-alt-del.target"]
+
+
+def test_linked_unit_file_is_refused_even_when_following(fake_systemd, tmp_path):
+    # systemctl link /opt/app/foo-1.2.service makes foo.service load from there;
+    # masking foo-1.2.service would mask a name nothing uses.
+    os.makedirs(os.path.join(fake_systemd.root, "opt/app"))
+    with open(os.path.join(fake_systemd.root, "opt/app/foo-1.2.service"), "w") as handle:
+        handle.write("[Service]\nExecStart=/bin/true\n")
+    os.symlink("../../../opt/app/foo-1.2.service", os.path.join(fake_systemd.dirs.persistent, "foo.service"))
+    for on_link in ("refuse", "follow"):
+        with pytest.raises(ModuleFailure) as info:
+            run(fake_systemd, ["foo"], MASK._replace(on_link=on_link))
+        assert "linked unit file" in info.value.msg and "on_link=replace" in info.value.msg
+    assert [c[0] for c in fake_systemd.calls if c[0] != "show"] == []
+    result = run(fake_systemd, ["foo"], MASK._replace(on_link="replace"))
+    assert result["masked"] == ["foo.service"]
+    assert fake_systemd.has_mask("foo.service", "persistent")
+    assert os.path.exists(os.path.join(fake_systemd.root, "opt/app/foo-1.2.service"))
+
+
 def test_templates_are_read_with_list_unit_files(fake_systemd):
     fake_systemd.install("getty@.service")
+    fake_systemd.place_unit_file("getty@.service")
     result = run(fake_systemd, ["getty@.service", "getty@tty1"])
     assert fake_systemd.calls[:2] == [
         SHOW + ["getty@tty1.service"],
@@ -129,16 +179,16 @@ def test_templates_are_read_with_list_unit_files(fake_systemd):
 
 
 def test_invalid_names_fail_before_any_command(fake_systemd):
-    with pytest.raises(MaskingFailed) as info:
+    with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["cron", "bad name", "-rf"])
     assert fake_systemd.calls == []
     assert "'bad name'" in info.value.msg and "'-rf'" in info.value.msg
     assert info.value.result["changed"] is False
 
 
-def test_blocking_file_fails_after_the_read_only(fake_systemd, tmp_path):
-    (tmp_path / "etc" / "local.service").write_text("[Service]\nExecStart=/bin/true\n")
-    with pytest.raises(MaskingFailed) as info:
+def test_blocking_file_fails_after_the_read_only(fake_systemd):
+    fake_systemd.place_unit_file("local.service", layer="persistent")
+    with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["cron", "local"])
     assert [c[0] for c in fake_systemd.calls] == ["show"]
     assert "local.service" in info.value.msg and "a unit file" in info.value.msg
@@ -147,7 +197,8 @@ def test_blocking_file_fails_after_the_read_only(fake_systemd, tmp_path):
 
 def test_without_a_manager_units_are_read_from_their_files(fake_systemd):
     fake_systemd.install("cron.service", active="active")
-    offline = fake_systemd.scope(manager=False, flags=["--root=/srv/image"], root="/srv/image")
+    fake_systemd.place_unit_file("cron.service")
+    offline = fake_systemd.scope(manager=False, flags=["--root=/srv/image"])
     result = run(fake_systemd, ["cron", "telnet.socket"], scope=offline)
     assert fake_systemd.calls == [
         ["--root=/srv/image", "list-unit-files", "--no-legend", "--full", "--", "cron.service", "telnet.socket"],
@@ -192,7 +243,7 @@ def test_masked_triggers_are_found_on_disk_to_unmask(fake_systemd):
 def test_failed_stop_still_reports_what_was_masked(fake_systemd):
     fake_systemd.install("cron.service", active="active")
     fake_systemd.fail["stop"] = (1, "", "Job for cron.service canceled.")
-    with pytest.raises(MaskingFailed) as info:
+    with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["cron", "atd"], MaskRequest("masked", runtime=False, now=True))
     assert "Job for cron.service canceled" in info.value.msg
     assert "masked cron.service, atd.service" in info.value.msg
@@ -204,7 +255,7 @@ def test_failed_stop_still_reports_what_was_masked(fake_systemd):
 def test_mask_that_does_not_take_effect_fails_verification(fake_systemd, monkeypatch):
     # systemctl says it succeeded but writes nothing: the second read tells.
     monkeypatch.setattr(fake_systemd, "_mask", lambda options, units: (0, "", ""))
-    with pytest.raises(MaskingFailed) as info:
+    with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["cron"])
     assert "did not take effect" in info.value.msg
     assert "cron.service: mask is none, expected persistent" in info.value.msg
@@ -214,9 +265,11 @@ def test_alias_shipped_by_a_package_is_masked_under_its_own_name(fake_systemd):
     # ctrl-alt-del.target -> reboot.target in /lib: masking reboot.target
     # would keep the host from rebooting.
     fake_systemd.install("reboot.target")
-    os.symlink("reboot.target", os.path.join(fake_systemd.dirs.vendor[0], "ctrl-alt-del.target"))
+    fake_systemd.place_unit_file("reboot.target")
+    os.symlink("reboot.target", os.path.join(fake_systemd.dirs.vendor, "ctrl-alt-del.target"))
     fake_systemd.aliases["ctrl-alt-del.target"] = "reboot.target"
     result = run(fake_systemd, ["ctrl-alt-del.target"])
     assert result["units"][0]["unit"] == "ctrl-alt-del.target"
+    assert result["units"][0]["alias_of"] == "reboot.target"
     assert fake_systemd.has_mask("ctrl-alt-del.target", "persistent")
     assert not fake_systemd.has_mask("reboot.target", "persistent")
