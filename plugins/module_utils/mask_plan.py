@@ -159,7 +159,7 @@ def _link_refusal(unit, link, tree):
             "loaded from that file, so a mask must replace the link; set on_link=replace to "
             "do that, or remove the link first ('systemctl disable %s')"
             % (link.path, link.target, unit, unit))
-    target = tree.lookup(unit).unit
+    target = link.target
     return (
         "%s is a link to %s, so the name is an alias of %s, not a mask; masking the name "
         "would not stop %s. Set on_link=follow to mask %s, the unit it names, or "
@@ -174,7 +174,8 @@ def _follow_link(unit, link, tree, scope):
             "%s is a linked unit file (a link to %s): it is the unit %s itself, so there is "
             "no other unit to follow to; set on_link=replace to replace the link with a mask"
             % (link.path, link.target, unit))
-    target = tree.lookup(unit).unit
+    # The unit the link names: for an instance linked to its template, the template.
+    target = link.target
     try:
         parse_unit_name(target)
     except InvalidUnitName as exc:

@@ -366,6 +366,13 @@ def _unit_name(name, fragment):
 def _read_directory(tree, directory, search_path):
     """{name: Entry} for the valid unit names in one search directory."""
     resolved = tree.resolve(directory.path)
+    host_view = os.path.realpath(tree.host_path(directory.path))
+    if tree.root != "/" and host_view != os.path.realpath(tree.host_path(resolved)):
+        # systemctl --root opens its search directories by their path on the host:
+        # through an absolute link it reads the host's directory, not the tree's.
+        raise UnitTreeError(tree.host_path(directory.path),
+                            "leads out of root %s through a link: systemctl --root reads %s"
+                            % (tree.root, host_view))
     info = tree.lstat(resolved)
     if info is None:
         return {}
