@@ -273,3 +273,40 @@ def test_alias_shipped_by_a_package_is_masked_under_its_own_name(fake_systemd):
     assert result["units"][0]["alias_of"] == "reboot.target"
     assert fake_systemd.has_mask("ctrl-alt-del.target", "persistent")
     assert not fake_systemd.has_mask("reboot.target", "persistent")
+
+
+def test_a_failed_change_reloads_the_manager_for_the_changes_before_it(fake_systemd, monkeypatch):
+    # The runtime unmask ran with --no-reload; the failing call would have reloaded.
+    fake_systemd.place_mask("a.service", "persistent")
+    fake_systemd.place_mask("a.service", "runtime")
+    unmask = fake_systemd._unmask
+
+    def fail_persistent(options, units):
+        if "--runtime" in options:
+            return unmask(options, units)
+        return 1, "", "Access denied"
+
+    monkeypatch.setattr(fake_systemd, "_unmask", fail_persistent)
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["a"], MaskRequest("unmasked", runtime=False, now=False))
+    assert [c[0] for c in fake_systemd.calls] == ["show", "unmask", "unmask", "daemon-reload", "show"]
+    assert fake_systemd.calls[1] == ["unmask", "--runtime", "--no-reload", "--", "a.service"]
+    assert "Access denied" in info.value.msg
+    assert info.value.result["unmasked"] == ["a.service"]
+    assert info.value.result["units"][0]["after"]["mask"] == "persistent"
+
+
+def test_unmask_that_leaves_the_unit_masked_fails_verification(fake_systemd, monkeypatch):
+    # systemctl says it removed the mask; systemd still loads the unit masked.
+    fake_systemd.place_mask("a.service", "persistent")
+    monkeypatch.setattr(fake_systemd, "_unmask", lambda options, units: (0, "", ""))
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["a"], MaskRequest("unmasked", runtime=False, now=False))
+    assert "did not take effect" in info.value.msg
+
+
+def test_protected_names_are_checked_as_full_unit_names(fake_systemd):
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["ssh", "cron"], MASK._replace(protect=["ssh"]))
+    assert "ssh.service: protected" in info.value.msg
+    assert not fake_systemd.has_mask("cron.service", "persistent")
