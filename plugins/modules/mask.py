@@ -65,7 +65,7 @@ options:
       - With O(state=unmasked), removes only runtime masks; persistent masks stay.
       - When V(false), O(state=masked) makes each mask persistent, and
         O(state=unmasked) removes every mask of the unit, runtime ones included.
-      - A runtime mask is refused where nothing would read it: under O(root), and
+      - A runtime mask is refused where nothing would read it, under O(root) and
         on a host where systemd is not running (where it would also create
         C(/run/systemd/system), which tools take as a sign that systemd runs).
     type: bool
@@ -118,7 +118,7 @@ options:
         V(display-manager.service) masks V(gdm3.service)). A linked unit file has
         no other unit to follow to and is refused.
       - V(replace) replaces the link with the mask, as C(systemctl mask --force)
-        does: only the name is masked, and the link is gone (enabling the unit
+        does. Only the name is masked, and the link is gone (enabling the unit
         again makes it anew). The link is the only thing other than a mask this
         module ever removes, and only with this choice.
       - RV(units[].link) reports the link and what was done with it.

@@ -83,9 +83,16 @@ units:
   type: dict
   contains:
     unit:
-      description: The unit the name stands for; differs from the key for an alias.
+      description: The unit name, as the key.
       type: str
-      sample: ssh.service
+      sample: cron.service
+    alias_of:
+      description:
+        - For an alias (a link to a unit of another name, shipped by a package or
+          made by enabling a unit), the unit systemd loads under that name.
+      returned: when the name is an alias
+      type: str
+      sample: reboot.target
     load_state:
       description: systemd's C(LoadState); V(masked) whatever the mask's layer.
       type: str
@@ -107,7 +114,11 @@ units:
       type: str
       sample: runtime
     links:
-      description: Every mask link of the unit.
+      description:
+        - Every mask of the unit at its own name in the persistent and runtime
+          directories, and, for a unit masked otherwise, the mask that wins (a
+          package's mask, its template's mask, or the mask of the unit it is an
+          alias of).
       type: list
       elements: dict
       contains:
@@ -116,11 +127,11 @@ units:
           type: str
           sample: /run/systemd/system/cron.service
         layer:
-          description: V(persistent), V(runtime) or V(vendor) (shipped by a package).
+          description: V(persistent), V(runtime) or V(vendor) (shipped by a package), or another layer of the search path.
           type: str
           sample: runtime
         target:
-          description: What the link points to.
+          description: What the link points to, as written; V(null) for an empty file, which systemd also takes for a mask.
           type: str
           sample: /dev/null
         since:
