@@ -148,11 +148,16 @@ def _link_at(tree, scope, unit):
     for directory in (scope.persistent_dir, scope.runtime_dir):
         entry = tree.entry(directory, unit)
         if entry is not None:
-            return entry if entry.kind in ("alias", "linked") else None
+            return entry if entry.kind in ("alias", "linked", "dangling") else None
     return None
 
 
 def _link_refusal(unit, link, tree):
+    if link.kind == "dangling":
+        return (
+            "%s is a link to %s, which does not exist: systemd cannot load %s by this name, "
+            "and a mask must replace the link; set on_link=replace to do that, or remove the "
+            "link first" % (link.path, link.target, unit))
     if link.kind == "linked":
         return (
             "%s is a link to %s, a linked unit file (made by 'systemctl link'): the unit %s is "
@@ -169,7 +174,7 @@ def _link_refusal(unit, link, tree):
 
 def _follow_link(unit, link, tree, scope):
     """The unit an alias link names, checked; (unit, None) or (None, problem)."""
-    if link.kind == "linked":
+    if link.kind in ("linked", "dangling"):
         return None, (
             "%s is a linked unit file (a link to %s): it is the unit %s itself, so there is "
             "no other unit to follow to; set on_link=replace to replace the link with a mask"
@@ -237,7 +242,7 @@ def _plan_mask(request, choice, state, tree, scope):
         entry = state.runtime if request.runtime else state.persistent
         force = False
         if entry is not None:
-            if choice.link_action != "replace" or entry.kind not in ("alias", "linked"):
+            if choice.link_action != "replace" or entry.kind not in ("alias", "linked", "dangling"):
                 return [], _blocked(entry) + (
                     "" if request.runtime else
                     "; and a runtime mask would not override it either, because %s outranks %s"
@@ -347,6 +352,7 @@ def _blocked(entry):
         "file": "a unit file",
         "alias": "a link to %s (an alias)" % entry.link,
         "linked": "a link to %s (a linked unit file)" % entry.link,
+        "dangling": "a link to %s, which does not exist" % entry.link,
     }.get(entry.kind, "neither a unit file nor a link")
     return (
         "%s already exists and is %s, not a mask; systemctl will not replace it, "

@@ -211,6 +211,9 @@ class Entry(namedtuple("Entry", ["name", "directory", "layer", "kind", "target",
       is that name;
     - ``linked``: a link to a unit file outside the search path (what
       `systemctl link` makes); ``target`` is the file's path in the tree;
+    - ``dangling``: a link out of the search path to a file that does not
+      exist; ``target`` is that path. The name is taken, so nothing further
+      down the search path is used, but systemd cannot load it: not found;
     - ``other``: a directory or device, which systemd cannot load.
 
     ``link`` is the link's text as written, for links; ``mtime`` when the entry
@@ -304,7 +307,7 @@ class UnitTree:
         if not chain and "@" in name and not name.split("@", 1)[1].startswith("."):
             # An instance without a file of its own is loaded from its template.
             chain = self._follow(template_of(name))
-        fragment = chain[-1] if chain and chain[-1].kind != "alias" else None
+        fragment = chain[-1] if chain and chain[-1].kind not in ("alias", "dangling") else None
         if fragment is None:
             return UnitFile(name, own, tuple(chain), None, name)
         return UnitFile(name, own, tuple(chain), fragment, _unit_name(name, fragment))
@@ -412,7 +415,12 @@ def _read_entry(tree, directory, resolved, name, search_path):
         return Entry(name, directory.path, directory.layer, "mask", target, link, mtime)
     inside = _search_dir_of(target, search_path, tree)
     if inside is None:
-        kind = "mask" if tree.is_mask_target(target) else "linked"
+        if tree.is_mask_target(target):
+            kind = "mask"
+        elif tree.lstat(tree.resolve(target)) is None:
+            kind = "dangling"
+        else:
+            kind = "linked"
         return Entry(name, directory.path, directory.layer, kind, target, link, mtime)
     alias = posixpath.basename(target)
     if alias == name or not _valid_alias(name, alias):

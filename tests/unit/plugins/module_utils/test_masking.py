@@ -310,3 +310,13 @@ def test_protected_names_are_checked_as_full_unit_names(fake_systemd):
         run(fake_systemd, ["ssh", "cron"], MASK._replace(protect=["ssh"]))
     assert "ssh.service: protected" in info.value.msg
     assert not fake_systemd.has_mask("cron.service", "persistent")
+
+
+def test_link_to_a_missing_file_is_refused_unless_replaced(fake_systemd):
+    os.symlink("/opt/gone.service", os.path.join(fake_systemd.dirs.persistent, "gone.service"))
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["gone"])
+    assert "/etc/systemd/system/gone.service is a link to /opt/gone.service, which does not exist" in info.value.msg
+    result = run(fake_systemd, ["gone"], MASK._replace(on_link="replace"))
+    assert result["masked"] == ["gone.service"]
+    assert fake_systemd.has_mask("gone.service", "persistent")
