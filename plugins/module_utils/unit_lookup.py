@@ -315,7 +315,7 @@ class UnitTree:
     def _follow(self, name):
         chain = []
         current = name
-        for _ in range(_ALIAS_HOPS):
+        for _hop in range(_ALIAS_HOPS):
             found = self.winner(current)
             if found is None and chain and _is_instance(current):
                 # An alias to an instance may be served by the instance's template.
@@ -431,11 +431,16 @@ def _read_entry(tree, directory, resolved, name, search_path):
 
 
 def _search_dir_of(path, search_path, tree):
-    """The search directory ``path`` lies in (as systemd compares: by prefix), or None."""
+    """The search directory ``path`` lies in, or None.
+
+    As systemd compares: by prefix, with each directory as written and as
+    resolved, so a link into the directory a search directory links to is an
+    alias too, not a linked unit file.
+    """
     for directory in search_path:
-        prefix = directory.path.rstrip("/") + "/"
-        if path.startswith(prefix):
-            return directory
+        for prefix in (directory.path, tree.resolve(directory.path)):
+            if path.startswith(prefix.rstrip("/") + "/"):
+                return directory
     return None
 
 
