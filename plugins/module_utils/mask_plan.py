@@ -63,10 +63,6 @@ class MaskPlan(namedtuple("MaskPlan", _ACTIONS + ("records",))):
     def has_changes(self):
         return any(getattr(self, action) for action in _ACTIONS)
 
-    @property
-    def masked_units(self):
-        return _unique(self.mask_persistent + self.mask_persistent_force + self.mask_runtime + self.mask_runtime_force)
-
 
 class PlanError(ValueError):
     """The request cannot be carried out; ``problems`` maps unit -> reason."""
@@ -404,14 +400,6 @@ def _expected_state(state, actions, tree, scope):
 
 def _dirname(path):
     return path.rsplit("/", 1)[0]
-
-
-def _unique(units):
-    seen = []
-    for unit in units:
-        if unit not in seen:
-            seen.append(unit)
-    return seen
 
 
 def trigger_choice(trigger, units):

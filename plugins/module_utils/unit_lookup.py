@@ -226,10 +226,6 @@ class Entry(namedtuple("Entry", ["name", "directory", "layer", "kind", "target",
     def path(self):
         return posixpath.join(self.directory, self.name)
 
-    @property
-    def is_link(self):
-        return self.link is not None
-
 
 class UnitFile(namedtuple("UnitFile", ["name", "own", "chain", "fragment", "unit"])):
     """What systemd's lookup makes of one unit name.
@@ -335,20 +331,6 @@ class UnitTree:
         for directory in self.search_path:
             seen.update(self.entries.get(directory.path, {}))
         return sorted(seen)
-
-    def aliases(self, unit):
-        """The names that resolve to ``unit`` (itself included when it has an entry)."""
-        return [name for name in self.names() if self.lookup(name).unit == unit]
-
-    def in_layer(self, layer, kind=None):
-        """Entries of the directories of ``layer``, optionally of one kind, by name."""
-        found = []
-        for directory in self.search_path:
-            if directory.layer == layer:
-                for entry in self.entries.get(directory.path, {}).values():
-                    if kind is None or entry.kind == kind:
-                        found.append(entry)
-        return sorted(found, key=lambda e: (e.name, e.directory))
 
 
 def _is_instance(name):
