@@ -306,7 +306,9 @@ units:
           type: str
           sample: /lib/systemd/system/gdm3.service
         kind:
-          description: V(alias) (a link to a unit of another name), V(linked) (a unit file linked from elsewhere) or V(dangling) (a link to a file that does not exist).
+          description:
+            - V(alias) (a link to a unit of another name), V(linked) (a unit file
+              linked from elsewhere) or V(dangling) (a link to a file that does not exist).
           type: str
           sample: alias
         action:
