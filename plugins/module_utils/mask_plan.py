@@ -229,7 +229,13 @@ def _plan_mask(request, choice, state, tree, scope):
     has_mask = _is_mask(state.persistent) or _is_mask(state.runtime)
     actions = []
     if request.runtime and has_mask or not request.runtime and _is_mask(state.persistent):
-        pass  # already masked as asked: a persistent mask covers a runtime one
+        # Already masked as asked (a persistent mask covers a runtime one), as long
+        # as systemd honours the mask: a unit loaded from a directory that
+        # outranks it is not masked at all.
+        if state.load_state != "masked":
+            return [], (
+                "it has a mask at its name, but systemd loads it from %s (load state %s), "
+                "which the mask cannot override" % (state.fragment_path or "elsewhere", state.load_state))
     else:
         if request.runtime and state.persistent is not None:
             return [], _blocked(state.persistent) + (

@@ -266,3 +266,13 @@ def test_protected_units_are_refused_through_aliases_templates_and_triggers():
         plan(MASK._replace(protect=["ssh.socket"]), unit("ssh.socket"), choice=trigger)
     assert "it came in as a trigger of ssh.service" in info.value.problems["ssh.socket"]
     assert plan(UNMASK._replace(protect=["ssh.socket"]), unit("ssh.socket", persistent="mask")).has_changes
+
+
+def test_a_mask_systemd_does_not_honour_is_not_taken_for_done():
+    # The mask link is there, but a transient unit of the same name outranks it.
+    transient = unit("run-y.service", persistent="mask", vendor=None,
+                     extra=[entry("/run/systemd/transient/", "run-y.service", "file")])
+    assert transient[0].load_state == "loaded"
+    with pytest.raises(PlanError) as info:
+        plan(MASK, transient)
+    assert "systemd loads it from /run/systemd/transient/run-y.service" in info.value.problems["run-y.service"]
