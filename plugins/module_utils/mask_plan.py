@@ -17,9 +17,11 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup impor
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
     InvalidUnitName,
     UnitName,
+    is_instance,
     parse_unit_name,
     template_of,
 )
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import is_mask
 
 ON_LINK = ("refuse", "follow", "replace")
 """What to do with a name that is a link to another unit in the persistent or
@@ -46,6 +48,13 @@ UnitRecord = namedtuple("UnitRecord", ["choice", "before", "expected", "after"])
 """One unit of a run: what was asked (a UnitChoice), its state before, the state
 the plan expects, and the state read after (the expected one in check mode)."""
 UnitRecord.__new__.__defaults__ = (None,)
+
+# Units systemd always has loaded and running: the root mount, the root slice and
+# its own scope. A mask link at their name would never take effect.
+PERPETUAL_UNITS = ("-.mount", "-.slice", "init.scope")
+
+# Entries at a unit's name that are links to something other than /dev/null.
+_LINK_KINDS = ("alias", "linked", "dangling")
 
 _ACTIONS = ("unmask_runtime", "unmask_persistent", "mask_persistent", "mask_persistent_force",
             "mask_runtime", "mask_runtime_force", "stop")
@@ -87,6 +96,12 @@ def check_request(request, unit_names, scope):
             "runtime=true masks in %s, which nothing reads here: %s; a runtime mask would "
             "have no effect, so mask persistently (runtime=false) instead"
             % (scope.runtime_dir, _no_manager(scope)))
+    if request.state == "masked":
+        for unit_name in unit_names:
+            if unit_name.unit in PERPETUAL_UNITS:
+                problems[unit_name.unit] = (
+                    "systemd keeps this unit loaded whatever its unit files say (a perpetual "
+                    "unit), so no mask can take effect")
     if request.now:
         for unit_name in unit_names:
             if unit_name.kind == "template":
@@ -116,24 +131,33 @@ def choose_units(request, unit_names, tree, scope):
     """
     choices = []
     problems = {}
+    written = scope.runtime_dir if request.runtime else scope.persistent_dir
     for unit_name in unit_names:
-        link = _link_at(tree, scope, unit_name.unit)
+        unit = unit_name.unit
+        link = _link_at(tree, scope, unit)
         if link is None:
-            choices.append(UnitChoice(unit_name, unit_name.unit))
-            continue
-        if request.on_link == "replace" or (request.on_link == "refuse" and request.state == "unmasked"):
+            choices.append(UnitChoice(unit_name, unit))
+        elif request.state == "unmasked" and request.on_link != "follow":
             # Unmasking acts on the name's own masks; the link is left alone.
-            action = "replace" if request.state == "masked" else None
-            choices.append(UnitChoice(unit_name, unit_name.unit, link, action))
-            continue
-        if request.on_link == "refuse":
-            problems[unit_name.unit] = _link_refusal(unit_name.unit, link, tree)
-            continue
-        target, problem = _follow_link(unit_name.unit, link, tree, scope)
-        if problem:
-            problems[unit_name.unit] = problem
-            continue
-        choices.append(UnitChoice(unit_name, target, link, "follow"))
+            choices.append(UnitChoice(unit_name, unit, link, None))
+        elif request.on_link == "replace":
+            if request.now and link.kind == "alias":
+                problems[unit] = (
+                    "now=true with on_link=replace would mask the name but leave %s, the unit "
+                    "%s links to, running; stop that unit by its own name, or use on_link=follow"
+                    % (tree.lookup(unit).unit, link.path))
+                continue
+            # A link in /run is not in the way of a mask in /etc, which outranks it.
+            action = "replace" if link.directory == written else "override"
+            choices.append(UnitChoice(unit_name, unit, link, action))
+        elif request.on_link == "refuse":
+            problems[unit] = _link_refusal(unit, link, tree)
+        else:
+            target, problem = _follow_link(unit, link, tree, scope)
+            if problem:
+                problems[unit] = problem
+            else:
+                choices.append(UnitChoice(unit_name, target, link, "follow"))
     if problems:
         raise PlanError(problems)
     return choices
@@ -144,7 +168,7 @@ def _link_at(tree, scope, unit):
     for directory in (scope.persistent_dir, scope.runtime_dir):
         entry = tree.entry(directory, unit)
         if entry is not None:
-            return entry if entry.kind in ("alias", "linked", "dangling") else None
+            return entry if entry.kind in _LINK_KINDS else None
     return None
 
 
@@ -160,7 +184,9 @@ def _link_refusal(unit, link, tree):
             "loaded from that file, so a mask must replace the link; set on_link=replace to "
             "do that, or remove the link first ('systemctl disable %s')"
             % (link.path, link.target, unit, unit))
-    target = link.target
+    if _is_instance_link(unit, link):
+        return _instance_link(unit, link)
+    target = _linked_unit(unit, link, tree)
     return (
         "%s is a link to %s, so the name is an alias of %s, not a mask; masking the name "
         "would not stop %s. Set on_link=follow to mask %s, the unit it names, or "
@@ -168,15 +194,36 @@ def _link_refusal(unit, link, tree):
         "'systemctl mask --force' does)" % (link.path, link.link, target, target, target, unit))
 
 
+def _is_instance_link(unit, link):
+    """Whether ``link`` makes the instance ``unit`` load from a template's file."""
+    return is_instance(unit) and "@." in link.target
+
+
+def _linked_unit(unit, link, tree):
+    """The unit systemd loads an alias as: where its chain of aliases ends, or,
+    where that unit is not installed, the name the link gives."""
+    found = tree.lookup(unit)
+    return found.unit if found.fragment is not None else link.target
+
+
+def _instance_link(unit, link):
+    return (
+        "%s is a link to %s: the instance %s is loaded from its template's file, so there is "
+        "no other unit to follow to; set on_link=replace to replace the link with a mask of "
+        "%s alone, or mask %s by its own name to mask every instance"
+        % (link.path, link.link, unit, unit, link.target))
+
+
 def _follow_link(unit, link, tree, scope):
-    """The unit an alias link names, checked; (unit, None) or (None, problem)."""
+    """The unit systemd loads a linked name as, checked; (unit, None) or (None, problem)."""
     if link.kind in ("linked", "dangling"):
         return None, (
             "%s is a linked unit file (a link to %s): it is the unit %s itself, so there is "
             "no other unit to follow to; set on_link=replace to replace the link with a mask"
             % (link.path, link.target, unit))
-    # The unit the link names: for an instance linked to its template, the template.
-    target = link.target
+    if _is_instance_link(unit, link):
+        return None, _instance_link(unit, link)
+    target = _linked_unit(unit, link, tree)
     try:
         parse_unit_name(target)
     except InvalidUnitName as exc:
@@ -194,48 +241,54 @@ def plan_masking(request, choices, states, tree, scope):
     ``choices`` and ``states`` are aligned: the UnitChoice and UnitState of each
     unit. ``tree`` is the UnitTree read before; ``scope`` gives the directories.
 
+    Each unit's actions are planned first; then all of them are tried together
+    on the tree, so that a unit is judged by what systemd will make of the
+    whole request (a template unmasked next to its instance, an alias next to
+    its unit).
+
     Raises PlanError naming every unit that cannot be brought there and why,
     before anything is changed.
     """
     actions = dict((action, []) for action in _ACTIONS)
-    records = []
     problems = {}
-    planned = {}
+    planned = {}  # unit -> (state, its actions), in request order
     for choice, state in zip(choices, states):
-        if state.unit in planned:
-            # An alias and its unit were both requested: plan the unit once.
-            records.append(UnitRecord(choice, state, planned[state.unit]))
-            continue
+        if state.unit in planned or state.unit in problems:
+            continue  # an alias and its unit were both requested: plan the unit once
         if request.state == "masked":
-            unit_actions, problem = _plan_mask(request, choice, state, tree, scope)
+            unit_actions, problem = _plan_mask(request, choice, state, scope)
         else:
-            unit_actions, problem = _plan_unmask(request, state, tree, scope)
+            unit_actions, problem = _plan_unmask(request, state, scope)
         if problem:
             problems[state.unit] = problem
+        else:
+            planned[state.unit] = (state, unit_actions)
+
+    after = _tree_after(tree, planned.values(), scope)
+    expected = {}
+    for unit, (state, unit_actions) in planned.items():
+        predicted = after.lookup(unit)
+        problem = _prediction_problem(request, state, unit_actions, predicted, scope)
+        if problem:
+            problems[unit] = problem
             continue
         for action in unit_actions:
-            actions[action].append(state.unit)
-        planned[state.unit] = _expected_state(state, unit_actions, tree, scope)
-        records.append(UnitRecord(choice, state, planned[state.unit]))
+            actions[action].append(unit)
+        expected[unit] = _expected_state(state, unit_actions, predicted, scope)
     if request.state == "masked":
         problems.update(protected_problems(request.protect, choices, tree))
     if problems:
         raise PlanError(problems)
+    records = [UnitRecord(choice, state, expected[state.unit]) for choice, state in zip(choices, states)]
     return MaskPlan(records=records, **actions)
 
 
-def _plan_mask(request, choice, state, tree, scope):
+def _plan_mask(request, choice, state, scope):
     directory = scope.runtime_dir if request.runtime else scope.persistent_dir
-    has_mask = _is_mask(state.persistent) or _is_mask(state.runtime)
     actions = []
-    if request.runtime and has_mask or not request.runtime and _is_mask(state.persistent):
-        # Already masked as asked (a persistent mask covers a runtime one), as long
-        # as systemd honours the mask: a unit loaded from a directory that
-        # outranks it is not masked at all.
-        if state.load_state != "masked":
-            return [], (
-                "it has a mask at its name, but systemd loads it from %s (load state %s), "
-                "which the mask cannot override" % (state.fragment_path or "elsewhere", state.load_state))
+    if request.runtime and (is_mask(state.persistent) or is_mask(state.runtime)) \
+            or not request.runtime and is_mask(state.persistent):
+        pass  # already masked as asked; a persistent mask covers a runtime one
     else:
         if request.runtime and state.persistent is not None:
             return [], _blocked(state.persistent) + (
@@ -244,15 +297,17 @@ def _plan_mask(request, choice, state, tree, scope):
         entry = state.runtime if request.runtime else state.persistent
         force = False
         if entry is not None:
-            if choice.link_action != "replace" or entry.kind not in ("alias", "linked", "dangling"):
+            if choice.link_action != "replace" or entry.kind not in _LINK_KINDS:
                 return [], _blocked(entry) + (
                     "" if request.runtime else
                     "; and a runtime mask would not override it either, because %s outranks %s"
                     % (scope.persistent_dir, scope.runtime_dir))
             force = True
-        problem = _mask_takes_effect(state, directory, tree, scope)
-        if problem:
-            return [], problem
+        before = scope.outranking(directory)
+        if state.fragment_path and _dirname(state.fragment_path) in before:
+            return [], (
+                "systemd loads it from %s, which outranks %s, so no mask there can take "
+                "effect (a transient, generated or control unit)" % (state.fragment_path, directory))
         action = "mask_runtime" if request.runtime else "mask_persistent"
         actions.append(action + "_force" if force else action)
     if request.now and state.is_running:
@@ -260,47 +315,64 @@ def _plan_mask(request, choice, state, tree, scope):
     return actions, None
 
 
-def _mask_takes_effect(state, directory, tree, scope):
-    """Why a mask at ``state.unit`` in ``directory`` would not be honoured, or None."""
-    before = scope.outranking(directory)
-    if state.fragment_path and _dirname(state.fragment_path) in before:
-        return (
-            "systemd loads it from %s, which outranks %s, so no mask there can take "
-            "effect (a transient, generated or control unit)" % (state.fragment_path, directory))
-    predicted = tree.with_entry(_mask_entry(state.unit, directory, scope)).lookup(state.unit)
-    if not predicted.masked:
-        return (
-            "a mask at %s/%s would not take effect: systemd would still load the unit from %s"
-            % (directory, state.unit, predicted.fragment.path if predicted.fragment else "nowhere"))
-    return None
-
-
-def _plan_unmask(request, state, tree, scope):
+def _plan_unmask(request, state, scope):
     actions = []
-    after = tree
     for layer, entry, action in (("runtime", state.runtime, "unmask_runtime"),
                                  ("persistent", state.persistent, "unmask_persistent")):
-        if layer == "persistent" and request.runtime or not _is_mask(entry):
+        if layer == "persistent" and request.runtime or not is_mask(entry):
             continue
         if entry.target != MASK_TARGET:
             return [], (
                 "%s is %s, which systemd treats as a mask; only links to /dev/null are "
                 "removed by this module, so remove it by hand if it should go"
                 % (entry.path, "an empty file" if entry.link is None else "a link to an empty file (%s)" % entry.link))
+        if scope.root and entry.link != MASK_TARGET:
+            # systemctl --root removes only links that read /dev/null as written.
+            return [], (
+                "%s is a link to %s, which leads to /dev/null in the tree, but 'systemctl "
+                "--root' leaves such a link in place; remove it by hand if it should go"
+                % (entry.path, entry.link))
         actions.append(action)
-        after = after.without_entry(entry.directory, entry.name)
-    if request.runtime:
-        return actions, None
-    predicted = after.lookup(state.unit)
-    if predicted.masked:
-        return [], (
-            "it would stay masked by %s (%s layer), which is left alone: only links to "
-            "/dev/null at the unit's own name in %s or %s are removed%s"
-            % (predicted.fragment.path, predicted.fragment.layer, scope.persistent_dir,
-               scope.runtime_dir,
-               " (a template's mask goes by unmasking the template)"
-               if predicted.fragment.name != state.unit and "@" in predicted.fragment.name else ""))
     return actions, None
+
+
+def _tree_after(tree, planned, scope):
+    """The unit tree as it will be once every unit's actions are applied."""
+    for state, unit_actions in planned:
+        for action in unit_actions:
+            if action.startswith("mask_"):
+                tree = tree.with_entry(_mask_entry(state.unit, _written_dir(action, scope), scope))
+            elif action.startswith("unmask_"):
+                entry = state.runtime if action == "unmask_runtime" else state.persistent
+                tree = tree.without_entry(entry.directory, entry.name)
+    return tree
+
+
+def _written_dir(action, scope):
+    return scope.runtime_dir if action.startswith("mask_runtime") else scope.persistent_dir
+
+
+def _prediction_problem(request, state, unit_actions, predicted, scope):
+    """Why systemd would not do what the request asks of this unit, or None."""
+    if request.state == "masked":
+        if not predicted.masked:
+            return (
+                "a mask at its name would not take effect: systemd would still load it from %s"
+                % (predicted.fragment.path if predicted.fragment else "nowhere"))
+        if not any(a.startswith("mask_") for a in unit_actions) and state.load_state != "masked":
+            return (
+                "its mask is on disk, but the manager still loads it from %s (load state "
+                "%s): it has not been reloaded since ('systemctl daemon-reload')"
+                % (state.fragment_path or "elsewhere", state.load_state))
+        return None
+    if request.runtime or not predicted.masked:
+        return None
+    return (
+        "it would stay masked by %s (%s layer), which is left alone: only links to "
+        "/dev/null at the unit's own name in %s or %s are removed%s"
+        % (predicted.fragment.path, predicted.fragment.layer, scope.persistent_dir, scope.runtime_dir,
+           " (a template's mask goes by unmasking the template)"
+           if predicted.fragment.name != state.unit and "@." in predicted.fragment.name else ""))
 
 
 def protected_problems(protect, choices, tree):
@@ -319,7 +391,10 @@ def protected_problems(protect, choices, tree):
         names = {choice.asked.unit, choice.unit, tree.lookup(choice.asked.unit).unit}
         for name in list(names):
             names.update(aliases.get(name, ()))
-        names.update(template_of(name) for name in list(names) if _is_instance(name))
+        names.update(template_of(name) for name in list(names) if is_instance(name))
+        if choice.unit.split("@", 1)[-1].startswith("."):
+            # Masking a template masks every instance of it.
+            names.update(p for p in protect if is_instance(p) and template_of(p) == choice.unit)
         hit = sorted(names & protect)
         if hit:
             how = "" if hit == [choice.unit] else " (through %s)" % ", ".join(hit)
@@ -340,14 +415,6 @@ def _alias_names(tree):
     return names
 
 
-def _is_instance(name):
-    return "@" in name and not name.split("@", 1)[1].startswith(".")
-
-
-def _is_mask(entry):
-    return entry is not None and entry.kind == "mask"
-
-
 def _blocked(entry):
     """Why ``entry`` keeps systemctl from writing a mask at its path."""
     what = {
@@ -356,6 +423,9 @@ def _blocked(entry):
         "linked": "a link to %s (a linked unit file)" % entry.link,
         "dangling": "a link to %s, which does not exist" % entry.link,
     }.get(entry.kind, "neither a unit file nor a link")
+    if entry.kind in _LINK_KINDS:
+        return ("%s already exists and is %s, not a mask; systemctl will not replace it "
+                "unless on_link=replace" % (entry.path, what))
     return (
         "%s already exists and is %s, not a mask; systemctl will not replace it, "
         "and this module never removes it" % (entry.path, what)
@@ -367,29 +437,25 @@ def _mask_entry(unit, directory, scope):
     return Entry(unit, directory, layer, "mask", MASK_TARGET, MASK_TARGET, None)
 
 
-def _expected_state(state, actions, tree, scope):
-    """The state the unit should be in once ``actions`` are applied."""
+def _expected_state(state, actions, predicted, scope):
+    """The state the unit should be in once ``actions`` are applied.
+
+    ``predicted`` is systemd's lookup of the unit on the tree after the whole plan.
+    """
     if not actions:
         return state
     persistent, runtime = state.persistent, state.runtime
-    after = tree
     for action in actions:
         if action.startswith("mask_"):
-            directory = scope.runtime_dir if action.startswith("mask_runtime") else scope.persistent_dir
-            entry = _mask_entry(state.unit, directory, scope)
-            after = after.with_entry(entry)
-            if directory == scope.runtime_dir:
+            entry = _mask_entry(state.unit, _written_dir(action, scope), scope)
+            if entry.layer == "runtime":
                 runtime = entry
             else:
                 persistent = entry
-        elif action.startswith("unmask_"):
-            entry = state.runtime if action == "unmask_runtime" else state.persistent
-            after = after.without_entry(entry.directory, entry.name)
-            if action == "unmask_runtime":
-                runtime = None
-            else:
-                persistent = None
-    predicted = after.lookup(state.unit)
+        elif action == "unmask_runtime":
+            runtime = None
+        elif action == "unmask_persistent":
+            persistent = None
     expected = state._replace(persistent=persistent, runtime=runtime, lookup=predicted)
     if "stop" in actions:
         expected = expected._replace(active_state="inactive")

@@ -22,6 +22,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import 
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import SystemctlError
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import InvalidUnitNames, parse_unit_names
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_read import ReadError, read_tree, read_units
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import is_mask
 
 # The unit types that can start another unit.
 TRIGGER_TYPES = ("socket", "path", "timer")
@@ -36,8 +37,7 @@ def run_masking(systemctl, names, request, scope, check_mode=False, diff=False):
     """
     try:
         unit_names = parse_unit_names(names)
-        # Protected names are full unit names too: cron means cron.service.
-        request = request._replace(protect=[u.unit for u in parse_unit_names(request.protect)])
+        request = request._replace(protect=_protected_units(request.protect))
         check_request(request, unit_names, scope)
         tree = read_tree(scope)
         choices = choose_units(request, unit_names, tree, scope)
@@ -65,8 +65,9 @@ def run_masking(systemctl, names, request, scope, check_mode=False, diff=False):
     try:
         records = _read_after(systemctl, scope, plan.records)
     except (ReadError, SystemctlError) as exc:
-        records = [r._replace(after=r.before) for r in plan.records]
-        raise ModuleFailure("the change was made but could not be read back: %s" % exc,
+        # Every change was made; what it did is what the plan expected, unverified.
+        records = [r._replace(after=r.expected) for r in plan.records]
+        raise ModuleFailure("the change was made but could not be read back to verify it: %s" % exc,
                             report(records, diff, systemctl.commands))
     result = report(records, diff, systemctl.commands)
     problems = verify(records, scope.manager)
@@ -78,6 +79,14 @@ def run_masking(systemctl, names, request, scope, check_mode=False, diff=False):
             result,
         )
     return result
+
+
+def _protected_units(protect):
+    """The protect list as full unit names (cron means cron.service)."""
+    try:
+        return [u.unit for u in parse_unit_names(protect)]
+    except InvalidUnitNames as exc:
+        raise PlanError({"protect": str(exc)})
 
 
 def find_triggers(states, tree, scope):
@@ -95,7 +104,7 @@ def find_triggers(states, tree, scope):
         if unit_type == "service":
             for trigger_type in TRIGGER_TYPES:
                 name = "%s.%s" % (prefix, trigger_type)
-                if any(_is_mask(tree.entry(d, name)) for d in (scope.persistent_dir, scope.runtime_dir)):
+                if any(is_mask(tree.entry(d, name)) for d in (scope.persistent_dir, scope.runtime_dir)):
                     candidates.append(name)
         for trigger in candidates:
             if trigger not in requested:
@@ -105,17 +114,14 @@ def find_triggers(states, tree, scope):
     return triggers
 
 
-def _is_mask(entry):
-    return entry is not None and entry.kind == "mask"
-
-
 def apply_plan(systemctl, plan, manager=True):
     """Run the plan: unmask first, mask next, stop last; one call for each.
 
     Unit-file changes skip systemd's reload except the last one, which reloads
-    for all of them before anything is stopped. If a change fails after others
-    skipped their reload, the manager is reloaded before the failure is
-    reported, so what was changed is what systemd sees.
+    for all of them before anything is stopped. If a change fails (after others
+    skipped their reload, or halfway through its own units), the manager is
+    reloaded before the failure is reported, so what was changed is what
+    systemd sees.
     """
     unit_file_steps = [
         (systemctl.unmask, plan.unmask_runtime, {"runtime": True}),
@@ -130,11 +136,18 @@ def apply_plan(systemctl, plan, manager=True):
         try:
             command(units, reload=index == len(unit_file_steps) - 1, **options)
         except SystemctlError:
-            if index > 0 and manager:
-                systemctl.daemon_reload()
+            if manager:
+                _reload_after_failure(systemctl)
             raise
     if plan.stop:
         systemctl.stop(plan.stop)
+
+
+def _reload_after_failure(systemctl):
+    try:
+        systemctl.daemon_reload()
+    except SystemctlError:
+        pass  # the failure being reported says more; the read after it tells what systemd sees
 
 
 def _read_after(systemctl, scope, records, fallback=False):
@@ -234,13 +247,13 @@ def report(records, diff, commands):
 
 
 def _mask_added(old, new):
-    return ((_is_mask(new.persistent) and not _is_mask(old.persistent))
-            or (_is_mask(new.runtime) and not _is_mask(old.runtime)))
+    return ((is_mask(new.persistent) and not is_mask(old.persistent))
+            or (is_mask(new.runtime) and not is_mask(old.runtime)))
 
 
 def _mask_removed(old, new):
-    return ((_is_mask(old.persistent) and not _is_mask(new.persistent))
-            or (_is_mask(old.runtime) and not _is_mask(new.runtime)))
+    return ((is_mask(old.persistent) and not is_mask(new.persistent))
+            or (is_mask(old.runtime) and not is_mask(new.runtime)))
 
 
 def _diff_entry(old, new):

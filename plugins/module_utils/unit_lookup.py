@@ -9,14 +9,19 @@ alias of another unit, a linked unit file or an instance of a template.
 
 The rules follow systemd's name map (src/basic/unit-file.c): the search path is
 walked in order of precedence and the first valid entry for a name wins; a link
-that stays inside the search path is an alias of the unit it names, a link that
-leaves it is a linked unit file; a unit whose file is /dev/null or empty is
-masked; an instance without a file of its own uses its template's.
+that stays inside the search path (a directory of it as written or as resolved)
+is an alias of the unit it names, a link that leaves it is a linked unit file,
+and one to a file that does not exist takes the name without loading; a unit
+whose file is /dev/null or empty is masked; an instance without a file of its
+own uses its template's. Where systemd versions differ, the rules are those of
+252 and later; tests/differential checks them against 247, 252 and 257.
 
-Every path is a path inside the scope's tree. Under ``root``, links and
-directories are resolved inside the tree (an absolute link means the tree's
-path, as ``systemctl --root`` reads it), and one that leads out of the tree is
-refused: nothing outside ``root`` is read as the tree's state.
+Every path is a path inside the scope's tree. Under ``root``, unit links are
+resolved inside the tree (an absolute link means the tree's path, as
+``systemctl --root`` reads it). What leads out of the tree is refused, so that
+nothing outside ``root`` is read as the tree's state: a link that climbs above
+it, and a search directory reached through an absolute link, which
+``systemctl --root`` would read on the host.
 """
 
 from __future__ import annotations

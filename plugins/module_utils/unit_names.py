@@ -135,6 +135,11 @@ def is_unit_file_name(name):
     return bool(_NAME_CHARACTERS.match(name))
 
 
+def is_instance(name):
+    """Whether a unit name is an instance of a template: getty@tty1.service."""
+    return "@" in name and not name.split("@", 1)[1].startswith(".")
+
+
 def template_of(name):
     """The template of an instance name: getty@tty1.service -> getty@.service."""
     prefix, rest = name.split("@", 1)

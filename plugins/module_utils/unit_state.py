@@ -44,7 +44,7 @@ class UnitState(namedtuple("UnitState", [
 
     @property
     def mask(self):
-        return _MASK_NAMES[(_is_mask(self.persistent), _is_mask(self.runtime))]
+        return _MASK_NAMES[(is_mask(self.persistent), is_mask(self.runtime))]
 
     @property
     def is_running(self):
@@ -60,7 +60,8 @@ class UnitState(namedtuple("UnitState", [
         }
 
 
-def _is_mask(entry):
+def is_mask(entry):
+    """Whether a lookup Entry (or None, for nothing there) is a mask."""
     return entry is not None and entry.kind == "mask"
 
 

@@ -18,8 +18,9 @@ description:
   - Tells persistent masks (in C(/etc/systemd/system)) and runtime masks (in
     C(/run/systemd/system), gone at the next reboot) apart, and removes runtime
     masks on unmask, which plain C(systemctl unmask) does not.
-  - Only ever removes masks, that is links to C(/dev/null). A unit file or link
-    that blocks a mask is reported, never removed.
+  - Only ever removes masks, that is links to C(/dev/null). A unit file that
+    blocks a mask is reported, never removed; a link to another unit at the name
+    is replaced only when O(on_link=replace) asks it.
 author:
   - sysguard.systemd maintainers (@sysguard)
 extends_documentation_fragment:
@@ -251,6 +252,8 @@ units:
     - In check mode, RV(units[].after) is the state the run would produce; a value
       only systemd can tell after the change (the load state of a unit once
       unmasked) is V(null) there.
+    - The sample is a run with O(on_link=follow), where V(sshd) is the alias link
+      that enabling ssh makes.
   returned: always
   type: list
   elements: dict
@@ -333,6 +336,7 @@ units:
     - name: sshd
       unit: ssh.service
       changed: true
+      link: {path: /etc/systemd/system/sshd.service, target: /lib/systemd/system/ssh.service, kind: alias, action: follow}
       before: {load_state: loaded, active_state: active, unit_file_state: enabled, mask: none}
       after: {load_state: masked, active_state: inactive, unit_file_state: masked, mask: persistent}
     - name: telnet.socket
@@ -370,10 +374,10 @@ commands:
   type: list
   elements: list
   sample:
-    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--", sshd.service, telnet.socket]
+    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--", ssh.service, telnet.socket]
     - [/usr/bin/systemctl, mask, "--", ssh.service, telnet.socket]
     - [/usr/bin/systemctl, stop, "--", ssh.service]
-    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--", sshd.service, telnet.socket]
+    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--", ssh.service, telnet.socket]
 """
 
 from ansible.module_utils.basic import AnsibleModule

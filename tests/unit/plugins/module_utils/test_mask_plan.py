@@ -275,4 +275,4 @@ def test_a_mask_systemd_does_not_honour_is_not_taken_for_done():
     assert transient[0].load_state == "loaded"
     with pytest.raises(PlanError) as info:
         plan(MASK, transient)
-    assert "systemd loads it from /run/systemd/transient/run-y.service" in info.value.problems["run-y.service"]
+    assert "would still load it from /run/systemd/transient/run-y.service" in info.value.problems["run-y.service"]

@@ -320,3 +320,103 @@ def test_link_to_a_missing_file_is_refused_unless_replaced(fake_systemd):
     result = run(fake_systemd, ["gone"], MASK._replace(on_link="replace"))
     assert result["masked"] == ["gone.service"]
     assert fake_systemd.has_mask("gone.service", "persistent")
+
+
+def test_following_an_instance_linked_to_its_template_is_refused(fake_systemd):
+    # Following it would mask getty@.service, so every console.
+    fake_systemd.place_unit_file("getty@.service")
+    os.symlink("/usr/lib/systemd/system/getty@.service", os.path.join(fake_systemd.dirs.persistent, "getty@tty1.service"))
+    for on_link in ("refuse", "follow"):
+        with pytest.raises(ModuleFailure) as info:
+            run(fake_systemd, ["getty@tty1.service"], MASK._replace(on_link=on_link))
+        assert "loaded from its template's file" in info.value.msg
+        assert "mask getty@.service by its own name to mask every instance" in info.value.msg
+    assert not fake_systemd.has_mask("getty@.service", "persistent")
+    result = run(fake_systemd, ["getty@tty1.service"], MASK._replace(on_link="replace"))
+    assert result["masked"] == ["getty@tty1.service"]
+    assert not fake_systemd.has_mask("getty@.service", "persistent")
+
+
+def test_replacing_an_alias_link_with_now_is_refused(fake_systemd):
+    # The name would be masked and stopped, the unit it named would run on.
+    fake_systemd.install("gdm3.service", active="active")
+    fake_systemd.place_unit_file("gdm3.service")
+    fake_systemd.alias("display-manager.service", "gdm3.service")
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["display-manager.service"], MaskRequest("masked", False, True, on_link="replace"))
+    assert "would mask the name but leave gdm3.service" in info.value.msg
+    assert fake_systemd.active["gdm3.service"] == "active"
+
+
+def test_alias_in_run_is_overridden_by_a_persistent_mask(fake_systemd):
+    fake_systemd.place_unit_file("ssh.service")
+    os.symlink("/usr/lib/systemd/system/ssh.service", os.path.join(fake_systemd.dirs.runtime, "sshd.service"))
+    result = run(fake_systemd, ["sshd"], MASK._replace(on_link="replace"))
+    assert fake_systemd.calls[1] == ["mask", "--", "sshd.service"]
+    assert result["units"][0]["link"]["action"] == "override"
+    assert os.path.islink(os.path.join(fake_systemd.dirs.runtime, "sshd.service"))
+
+
+def test_a_failing_first_call_still_reloads_for_what_it_wrote(fake_systemd):
+    fake_systemd.fail["mask"] = (1, "", "Failed to mask unit: File exists")
+    with pytest.raises(ModuleFailure):
+        run(fake_systemd, ["a", "b"])
+    assert [c[0] for c in fake_systemd.calls] == ["show", "mask", "daemon-reload", "show"]
+
+
+def test_a_change_that_cannot_be_read_back_reports_what_was_done(fake_systemd, monkeypatch):
+    show = fake_systemd._show
+
+    def show_once(options, units):
+        if any(c[0] == "mask" for c in fake_systemd.calls):
+            return 1, "", "Failed to connect to bus"
+        return show(options, units)
+
+    monkeypatch.setattr(fake_systemd, "_show", show_once)
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["cron"])
+    assert "could not be read back" in info.value.msg
+    assert info.value.result["changed"] is True
+    assert info.value.result["masked"] == ["cron.service"]
+
+
+def test_template_and_instance_unmasked_together_are_judged_together(fake_systemd):
+    fake_systemd.place_unit_file("getty@.service")
+    fake_systemd.place_mask("getty@.service", "persistent")
+    fake_systemd.place_mask("getty@tty1.service", "persistent")
+    result = run(fake_systemd, ["getty@.service", "getty@tty1.service"], MaskRequest("unmasked", False, False))
+    assert result["unmasked"] == ["getty@.service", "getty@tty1.service"]
+    with pytest.raises(ModuleFailure) as info:
+        fake_systemd.place_mask("getty@.service", "persistent")
+        fake_systemd.place_mask("getty@tty1.service", "persistent")
+        run(fake_systemd, ["getty@tty1.service"], MaskRequest("unmasked", False, False))
+    assert "a template's mask goes by unmasking the template" in info.value.msg
+
+
+def test_perpetual_units_cannot_be_masked(fake_systemd):
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["-.slice", "init.scope", "cron"])
+    assert "-.slice: systemd keeps this unit loaded" in info.value.msg
+    assert "init.scope: systemd keeps this unit loaded" in info.value.msg
+    assert fake_systemd.calls == []
+
+
+def test_masking_a_template_is_refused_when_an_instance_is_protected(fake_systemd):
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["getty@.service"], MASK._replace(protect=["getty@tty1.service"]))
+    assert "getty@.service: protected (through getty@tty1.service)" in info.value.msg
+
+
+def test_an_invalid_protected_name_is_named_as_such(fake_systemd):
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["cron"], MASK._replace(protect=["bad name"]))
+    assert "protect: invalid unit name" in info.value.msg
+
+
+def test_relative_mask_link_in_a_tree_is_left_to_the_user(fake_systemd):
+    # systemctl --root does not remove it; the module says so before changing anything.
+    os.symlink("../../../dev/null", os.path.join(fake_systemd.dirs.persistent, "rel.service"))
+    tree_scope = fake_systemd.scope(manager=False, flags=["--root=/srv/image"])
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["rel"], MaskRequest("unmasked", False, False), scope=tree_scope)
+    assert "'systemctl --root' leaves such a link in place" in info.value.msg
