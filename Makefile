@@ -28,14 +28,16 @@ ifneq ($(QUIRKS_CONF),)
 export CONTAINERS_CONF := $(QUIRKS_CONF)
 endif
 
-.PHONY: help demo bench test deps venv images lint sanity unit package molecule changelog requirements clean
+.PHONY: help demo bench test deps venv images lint sanity unit differential fuzz package molecule changelog requirements clean
 
 help:
 	@echo "make demo      apply an example baseline to three local systemd containers"
-	@echo "make test      everything: deps, venv, images, lint, sanity, unit, package, molecule"
+	@echo "make test      everything: deps, venv, images, lint, sanity, unit, differential, package, molecule"
 	@echo "make lint      ansible-lint (production profile)"
 	@echo "make sanity    ansible-test sanity, offline"
 	@echo "make unit      pytest tests/unit"
+	@echo "make differential  unit_lookup against systemd 247, 252 and 257: generated trees (a few minutes)"
+	@echo "make fuzz      the same with 500 cases per test and release (SYSGUARD_DIFF_EXAMPLES)"
 	@echo "make molecule  every Molecule scenario on Debian 11, 12 and 13"
 	@echo "make images    build the systemd container images (skipped when up to date)"
 	@echo "make bench     compare with ansible.builtin.systemd_service; writes docs/performance/"
@@ -44,7 +46,7 @@ help:
 demo: venv images
 	tools/demo.sh
 
-test: lint sanity unit package molecule
+test: lint sanity unit differential package molecule
 
 $(VENV)/.bench-installed: requirements/bench.txt $(VENV)/.installed
 	$(VENV)/bin/python -m pip install -qq --disable-pip-version-check -r requirements/bench.txt
@@ -90,6 +92,15 @@ sanity: venv
 
 unit: venv
 	python -m pytest tests/unit
+
+# unit_lookup's answers against systemd's own, on trees hypothesis generates; the
+# cases are the same on every run (derandomized), 30 live and 60 under --root per
+# release unless SYSGUARD_DIFF_EXAMPLES says otherwise.
+differential: venv images
+	python -m pytest tests/differential
+
+fuzz: venv images
+	SYSGUARD_DIFF_EXAMPLES=500 python -m pytest tests/differential
 
 molecule: venv images
 	molecule test --all
