@@ -422,6 +422,7 @@ def _blocked(entry):
         "alias": "a link to %s (an alias)" % entry.link,
         "linked": "a link to %s (a linked unit file)" % entry.link,
         "dangling": "a link to %s, which does not exist" % entry.link,
+        "ignored": "a link to %s, which systemd skips (no alias it can use)" % entry.link,
     }.get(entry.kind, "neither a unit file nor a link")
     if entry.kind in _LINK_KINDS:
         return ("%s already exists and is %s, not a mask; systemctl will not replace it "

@@ -219,6 +219,9 @@ class Entry(namedtuple("Entry", ["name", "directory", "layer", "kind", "target",
     - ``dangling``: a link out of the search path to a file that does not
       exist; ``target`` is that path. The name is taken, so nothing further
       down the search path is used, but systemd cannot load it: not found;
+    - ``ignored``: a link that systemd skips (to its own name, or an alias it
+      cannot use, such as one to a unit of another type); the name is looked up
+      further down the search path, but the link is where a mask would go;
     - ``other``: a directory or device, which systemd cannot load.
 
     ``link`` is the link's text as written, for links; ``mtime`` when the entry
@@ -294,10 +297,10 @@ class UnitTree:
         return UnitTree(self.search_path, entries)
 
     def winner(self, name):
-        """The entry that wins for ``name``: the first in the search path."""
+        """The entry that wins for ``name``: the first in the search path that systemd uses."""
         for directory in self.search_path:
             found = self.entries.get(directory.path, {}).get(name)
-            if found is not None:
+            if found is not None and found.kind != "ignored":
                 return found
         return None
 
@@ -412,8 +415,9 @@ def _read_entry(tree, directory, resolved, name, search_path):
     alias = posixpath.basename(target)
     if alias == name or not _valid_alias(name, alias):
         # systemd ignores a link to its own name and an alias it cannot use;
-        # the name is then looked up further down the search path.
-        return None
+        # the name is then looked up further down the search path. The link
+        # still takes the place a mask would need.
+        return Entry(name, directory.path, directory.layer, "ignored", alias, link, mtime)
     return Entry(name, directory.path, directory.layer, "alias", alias, link, mtime)
 
 

@@ -122,7 +122,10 @@ class Model:
         reading on down the search path.
         """
         path = self.first_entry(name)
-        return path is not None and self.tree.entry(posixpath.dirname(path), name) is None
+        if path is None:
+            return False
+        entry = self.tree.entry(posixpath.dirname(path), name)
+        return entry is None or entry.kind == "ignored"
 
     def names_on_the_way(self, name):
         """``name`` and every name its lookup passes through: alias targets, templates."""

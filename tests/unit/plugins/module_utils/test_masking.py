@@ -420,3 +420,14 @@ def test_relative_mask_link_in_a_tree_is_left_to_the_user(fake_systemd):
     with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["rel"], MaskRequest("unmasked", False, False), scope=tree_scope)
     assert "'systemctl --root' leaves such a link in place" in info.value.msg
+
+
+def test_a_link_systemd_skips_still_blocks_the_mask_before_any_change(fake_systemd):
+    # A mount unit cannot have aliases: systemd ignores the link, systemctl mask
+    # would still fail on it with "File exists", after the other units' masks.
+    os.symlink("/usr/lib/systemd/system/bar.mount", os.path.join(fake_systemd.dirs.persistent, "foo.mount"))
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["cron", "foo.mount"])
+    assert "/etc/systemd/system/foo.mount already exists and is a link to" in info.value.msg
+    assert "which systemd skips" in info.value.msg
+    assert [c[0] for c in fake_systemd.calls] == ["show"]
