@@ -93,6 +93,8 @@ def user_search_path(config_home, runtime_dir, data_home):
         SearchDir(posixpath.join(runtime_dir, "systemd/transient"), "transient"),
         SearchDir(posixpath.join(runtime_dir, "systemd/generator.early"), "generator"),
         SearchDir(posixpath.join(config_home, "systemd/user"), "persistent"),
+        # $XDG_CONFIG_DIRS, by default /etc/xdg.
+        SearchDir("/etc/xdg/systemd/user", "vendor"),
         # Unit files for every user outrank a user's own runtime directory.
         SearchDir("/etc/systemd/user", "vendor"),
         SearchDir(posixpath.join(runtime_dir, "systemd/user"), "runtime"),
