@@ -33,6 +33,7 @@ import stat
 from collections import namedtuple
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
+    is_instance,
     is_unit_file_name,
     template_of,
 )
@@ -323,7 +324,7 @@ class UnitTree:
         current = name
         for _hop in range(_ALIAS_HOPS):
             found = self.winner(current)
-            if found is None and chain and _is_instance(current):
+            if found is None and chain and is_instance(current):
                 # An alias to an instance may be served by the instance's template.
                 found = self.winner(template_of(current))
             if found is None:
@@ -343,14 +344,10 @@ class UnitTree:
         return sorted(seen)
 
 
-def _is_instance(name):
-    return "@" in name and not name.split("@", 1)[1].startswith(".")
-
-
 def _unit_name(name, fragment):
     """The name systemd loads ``name`` under once it found ``fragment``."""
     base = fragment.name
-    if base.split("@", 1)[-1].startswith(".") and "@" in base and _is_instance(name):
+    if base.split("@", 1)[-1].startswith(".") and "@" in base and is_instance(name):
         # A template's file serving an instance: the instance keeps its instance part.
         instance = name.split("@", 1)[1].rsplit(".", 1)[0]
         prefix, suffix = base.split("@", 1)
