@@ -33,7 +33,11 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup impor
     UnitTree,
     UnitTreeError,
 )
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import is_unit_file_name, template_of
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
+    is_instance,
+    is_unit_file_name,
+    template_of,
+)
 from oracle import build_tree
 from strategies import POOL, live_cases, root_cases
 
@@ -130,7 +134,7 @@ class Model:
     def names_on_the_way(self, name):
         """``name`` and every name its lookup passes through: alias targets, templates."""
         names = [name] + [e.target for e in self.lookup(name).chain if e.kind == "alias"]
-        return names + [template_of(n) for n in names if "@" in n and "@." not in n]
+        return names + [template_of(n) for n in names if is_instance(n)]
 
     def first_entry(self, name):
         """The tree path of the first entry for ``name`` on disk, or None."""
@@ -191,11 +195,7 @@ class Model:
     def ends_empty(self, name):
         """Whether the first entry for ``name`` on disk, followed to its end, is empty."""
         path = self.first_entry(name)
-        if path is None:
-            return False
-        final = _follow_in_tree(self.root, path)
-        host = self.root + final
-        return final == MASK_TARGET or (os.path.isfile(host) and os.path.getsize(host) == 0)
+        return path is not None and self.ends_empty_at(path)
 
 
 def _links_climbing_above(root):
@@ -331,10 +331,10 @@ def _borrows_names_on_247(model):
     file of that name, even one that is not a unit's name), the units merge or
     fail to (LoadState=error, or not-found for the instances of a template);
     when it is a template's name and the unit is not an instance, PID 1 fails
-    an assertion and dies. 252
-    and later keep the link itself and the unit's own name: unit_lookup
-    follows them. Such trees are not asked of 247; a link to a file of another
-    name is not what `systemctl link` makes, which keeps the file's name.
+    an assertion and dies. 252 and later keep the link itself and the unit's
+    own name: unit_lookup follows them. Such trees are not asked of 247; a link
+    to a file of another name is not what `systemctl link` makes, which keeps
+    the file's name.
     """
     winners = {name: model.tree.winner(name) for name in POOL}
     borrowed = {}
@@ -347,13 +347,9 @@ def _borrows_names_on_247(model):
     for file_name, names in borrowed.items():
         if len(names) > 1 or winners.get(file_name) is not None:
             return True
-        if "@." in file_name and any(not _is_instance(name) for name in names):
+        if "@." in file_name and any(not is_instance(name) for name in names):
             return True
     return False
-
-
-def _is_instance(name):
-    return "@" in name and "@." not in name
 
 
 def test_search_path_is_systemds(systemd):
@@ -415,12 +411,19 @@ def expected_file_state(systemd, model, name):
         return NOT_MASKED
     version = systemd.info["version"]
     assert version in MASK_LAYER_BY, "systemd %d: how is-enabled names mask layers is not known yet" % version
-    path = fragment.path
+    runtime = fragment.layer == "runtime"
     if MASK_LAYER_BY[version] == "first entry":
-        path = model.first_entry(name) or (_is_instance(name) and model.first_entry(template_of(name))) or path
+        first = model.first_entry(name) or (is_instance(name) and model.first_entry(template_of(name)))
+        if first:
+            runtime = _layer_of(posixpath.dirname(first)) == "runtime"
     elif fragment.link is not None and fragment.target != MASK_TARGET:
-        path = fragment.target
-    return "masked-runtime" if path.startswith("/run/") else "masked"
+        # The empty file out of the search path: in /run or not.
+        runtime = fragment.target.startswith("/run/")
+    return "masked-runtime" if runtime else "masked"
+
+
+def _layer_of(directory):
+    return next(d.layer for d in SYSTEM_SEARCH_PATH if d.path == directory)
 
 
 def systemctl_file_state(answer):
