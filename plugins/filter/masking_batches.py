@@ -5,15 +5,16 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: masking_batches
-short_description: Group a layered masking baseline into the fewest mask calls
+short_description: Group a layered masking baseline into the items of one mask call
 version_added: 1.0.0
 description:
   - Merges the layers of a baseline (for example C(masking_units__baseline) from
     C(group_vars/all) and C(masking_units__web) from C(group_vars/web)), drops the
     exceptions, refuses protected units, and groups the rest by option set, unmask
     batches first.
-  - This is the planning step of the role M(sysguard.systemd.masking); each batch is
-    one M(sysguard.systemd.mask) call.
+  - This is the planning step of the role M(sysguard.systemd.masking); the batches
+    are the items of the O(sysguard.systemd.mask#module:units) option of its one
+    M(sysguard.systemd.mask) call.
   - Two layers asking the same state for a unit merge to the stronger request (a
     persistent mask covers a runtime one; C(now) if any layer asks it). A unit asked
     masked by one layer and unmasked by another fails, naming both.

@@ -1,6 +1,6 @@
 # Copyright: sysguard.systemd contributors
 # GNU General Public License v3.0+ (see LICENSE)
-"""Turn a baseline written as inventory layers into the fewest mask calls.
+"""Turn a baseline written as inventory layers into the items of one mask call.
 
 Used by the role sysguard.systemd.masking through the filter
 sysguard.systemd.masking_batches. Pure: no I/O.
@@ -24,7 +24,7 @@ class BaselineError(ValueError):
 
 
 def plan_baseline(layers, defaults, exceptions=(), protected=(), allow_protected=False):
-    """Merge the layers and group their units into mask calls.
+    """Merge the layers and group their units by option set.
 
     ``layers`` maps a source name (the variable it came from) to its list of
     items; each item is a unit name or a mapping with ``name`` and any of

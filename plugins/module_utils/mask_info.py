@@ -28,7 +28,7 @@ def gather_mask_info(systemctl, scope, names=None):
             units, skipped = _masked_units(tree, scope)
         else:
             units, skipped = [u.unit for u in parse_unit_names(names)], []
-        states = read_units(systemctl, scope, units, tree) if units else []
+        states = read_units(systemctl, scope, units, tree, unit_file_states=True) if units else []
     except (InvalidUnitNames, ReadError, SystemctlError) as exc:
         raise ModuleFailure(str(exc), {"changed": False})
 

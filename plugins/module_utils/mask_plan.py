@@ -28,19 +28,20 @@ ON_LINK = ("refuse", "follow", "replace")
 runtime directory: refuse it, follow the link to the unit it names, or replace
 the link with the mask."""
 
-MaskRequest = namedtuple("MaskRequest", ["state", "runtime", "now", "triggers", "on_link", "protect"])
-"""What the user asked: state ``masked`` or ``unmasked``, runtime, now, triggers,
-on_link (one of ON_LINK) and protect (units never to mask)."""
-MaskRequest.__new__.__defaults__ = (False, "refuse", ())
+MaskRequest = namedtuple("MaskRequest", ["state", "runtime", "now", "triggers", "on_link"])
+"""What the user asked for some units: state ``masked`` or ``unmasked``,
+runtime, now, triggers and on_link (one of ON_LINK). One run may carry several
+requests, each for its own units."""
+MaskRequest.__new__.__defaults__ = (False, False, False, "refuse")
 
-UnitChoice = namedtuple("UnitChoice", ["asked", "unit", "link", "link_action", "trigger_of"])
-"""Which unit a requested name is acted on as.
+UnitChoice = namedtuple("UnitChoice", ["asked", "unit", "request", "link", "link_action", "trigger_of"])
+"""Which unit a requested name is acted on as, and what is asked of it.
 
-``asked`` is the UnitName requested; ``unit`` the unit acted on; ``link`` the
-alias or linked-unit link found at the name (an Entry) or None; ``link_action``
-``follow`` or ``replace`` where the link decided ``unit``, else None;
-``trigger_of`` the requested units a trigger can start, for units that came in
-through ``triggers``.
+``asked`` is the UnitName requested; ``unit`` the unit acted on; ``request``
+the MaskRequest for it; ``link`` the alias or linked-unit link found at the
+name (an Entry) or None; ``link_action`` ``follow`` or ``replace`` where the
+link decided ``unit``, else None; ``trigger_of`` the requested units a trigger
+can start, for units that came in through ``triggers``.
 """
 UnitChoice.__new__.__defaults__ = (None, None, ())
 
@@ -136,10 +137,10 @@ def choose_units(request, unit_names, tree, scope):
         unit = unit_name.unit
         link = _link_at(tree, scope, unit)
         if link is None:
-            choices.append(UnitChoice(unit_name, unit))
+            choices.append(UnitChoice(unit_name, unit, request))
         elif request.state == "unmasked" and request.on_link != "follow":
             # Unmasking acts on the name's own masks; the link is left alone.
-            choices.append(UnitChoice(unit_name, unit, link, None))
+            choices.append(UnitChoice(unit_name, unit, request, link, None))
         elif request.on_link == "replace":
             if request.now and link.kind == "alias":
                 problems[unit] = (
@@ -149,7 +150,7 @@ def choose_units(request, unit_names, tree, scope):
                 continue
             # A link in /run is not in the way of a mask in /etc, which outranks it.
             action = "replace" if link.directory == written else "override"
-            choices.append(UnitChoice(unit_name, unit, link, action))
+            choices.append(UnitChoice(unit_name, unit, request, link, action))
         elif request.on_link == "refuse":
             problems[unit] = _link_refusal(unit, link, tree)
         else:
@@ -157,7 +158,7 @@ def choose_units(request, unit_names, tree, scope):
             if problem:
                 problems[unit] = problem
             else:
-                choices.append(UnitChoice(unit_name, target, link, "follow"))
+                choices.append(UnitChoice(unit_name, target, request, link, "follow"))
     if problems:
         raise PlanError(problems)
     return choices
@@ -235,15 +236,16 @@ def _follow_link(unit, link, tree, scope):
     return target, None
 
 
-def plan_masking(request, choices, states, tree, scope):
-    """Return the MaskPlan that takes the units to ``request``.
+def plan_masking(choices, states, tree, scope, protect=()):
+    """Return the MaskPlan that takes each unit to what its choice requests.
 
     ``choices`` and ``states`` are aligned: the UnitChoice and UnitState of each
-    unit. ``tree`` is the UnitTree read before; ``scope`` gives the directories.
+    unit. ``tree`` is the UnitTree read before; ``scope`` gives the directories;
+    ``protect`` the units never to mask.
 
     Each unit's actions are planned first; then all of them are tried together
     on the tree, so that a unit is judged by what systemd will make of the
-    whole request (a template unmasked next to its instance, an alias next to
+    whole run (a template unmasked next to its instance, an alias next to
     its unit).
 
     Raises PlanError naming every unit that cannot be brought there and why,
@@ -251,39 +253,68 @@ def plan_masking(request, choices, states, tree, scope):
     """
     actions = dict((action, []) for action in _ACTIONS)
     problems = {}
-    planned = {}  # unit -> (state, its actions), in request order
+    planned = {}  # unit -> (choice, state, its actions), in request order
     for choice, state in zip(choices, states):
-        if state.unit in planned or state.unit in problems:
-            continue  # an alias and its unit were both requested: plan the unit once
-        if request.state == "masked":
-            unit_actions, problem = _plan_mask(request, choice, state, scope)
+        if state.unit in problems:
+            continue
+        if state.unit in planned:
+            # Named twice (an alias and its unit, or in two items): one plan, one request.
+            first = planned[state.unit][0]
+            if _differs(first.request, choice.request):
+                problems[state.unit] = _asked_twice(first, choice)
+                del planned[state.unit]
+            continue
+        if choice.request.state == "masked":
+            unit_actions, problem = _plan_mask(choice, state, scope)
         else:
-            unit_actions, problem = _plan_unmask(request, state, scope)
+            unit_actions, problem = _plan_unmask(choice.request, state, scope)
         if problem:
             problems[state.unit] = problem
         else:
-            planned[state.unit] = (state, unit_actions)
+            planned[state.unit] = (choice, state, unit_actions)
 
-    after = _tree_after(tree, planned.values(), scope)
+    after = _tree_after(tree, [(state, unit_actions) for _c, state, unit_actions in planned.values()], scope)
     expected = {}
-    for unit, (state, unit_actions) in planned.items():
+    for unit, (choice, state, unit_actions) in planned.items():
         predicted = after.lookup(unit)
-        problem = _prediction_problem(request, state, unit_actions, predicted, scope)
+        problem = _prediction_problem(choice.request, state, unit_actions, predicted, scope)
         if problem:
             problems[unit] = problem
             continue
         for action in unit_actions:
             actions[action].append(unit)
         expected[unit] = _expected_state(state, unit_actions, predicted, scope)
-    if request.state == "masked":
-        problems.update(protected_problems(request.protect, choices, tree))
+    problems.update(protected_problems(protect, [c for c in choices if c.request.state == "masked"], tree))
     if problems:
         raise PlanError(problems)
     records = [UnitRecord(choice, state, expected[state.unit]) for choice, state in zip(choices, states)]
     return MaskPlan(records=records, **actions)
 
 
-def _plan_mask(request, choice, state, scope):
+def _differs(first, second):
+    """Whether two requests for one unit ask different things of it."""
+    if first.state != second.state:
+        return True
+    if first.state == "masked":
+        return (first.runtime, first.now) != (second.runtime, second.now)
+    return first.runtime != second.runtime
+
+
+def _asked_twice(first, second):
+    def words(choice):
+        request = choice.request
+        said = request.state + (" at runtime" if request.runtime else "") + (" and stopped" if request.now else "")
+        how = "as %s" % choice.asked.asked if choice.asked.unit == choice.unit else (
+            "through %s" % choice.asked.asked)
+        if choice.trigger_of:
+            how = "as a trigger of %s" % ", ".join(choice.trigger_of)
+        return "%s (%s)" % (said, how)
+    return ("asked twice with different options: %s, and %s; name it once, with the "
+            "options it should get" % (words(first), words(second)))
+
+
+def _plan_mask(choice, state, scope):
+    request = choice.request
     directory = scope.runtime_dir if request.runtime else scope.persistent_dir
     actions = []
     if request.runtime and (is_mask(state.persistent) or is_mask(state.runtime)) \
@@ -303,11 +334,11 @@ def _plan_mask(request, choice, state, scope):
                     "; and a runtime mask would not override it either, because %s outranks %s"
                     % (scope.persistent_dir, scope.runtime_dir))
             force = True
-        before = scope.outranking(directory)
-        if state.fragment_path and _dirname(state.fragment_path) in before:
+        fragment = state.lookup.fragment
+        if fragment is not None and fragment.directory in scope.outranking(directory):
             return [], (
                 "systemd loads it from %s, which outranks %s, so no mask there can take "
-                "effect (a transient, generated or control unit)" % (state.fragment_path, directory))
+                "effect (a transient, generated or control unit)" % (fragment.path, directory))
         action = "mask_runtime" if request.runtime else "mask_persistent"
         actions.append(action + "_force" if force else action)
     if request.now and state.is_running:
@@ -361,9 +392,9 @@ def _prediction_problem(request, state, unit_actions, predicted, scope):
                 % (predicted.fragment.path if predicted.fragment else "nowhere"))
         if not any(a.startswith("mask_") for a in unit_actions) and state.load_state != "masked":
             return (
-                "its mask is on disk, but the manager still loads it from %s (load state "
-                "%s): it has not been reloaded since ('systemctl daemon-reload')"
-                % (state.fragment_path or "elsewhere", state.load_state))
+                "its mask is on disk (%s), but the manager's load state is %s: it has not "
+                "been reloaded since the mask was made ('systemctl daemon-reload')"
+                % (predicted.fragment.path, state.load_state))
         return None
     if request.runtime or not predicted.masked:
         return None
@@ -439,12 +470,12 @@ def _mask_entry(unit, directory, scope):
 
 
 def _expected_state(state, actions, predicted, scope):
-    """The state the unit should be in once ``actions`` are applied.
+    """The state the unit should be in once the plan is applied.
 
-    ``predicted`` is systemd's lookup of the unit on the tree after the whole plan.
+    ``predicted`` is systemd's lookup of the unit on the tree after the whole
+    plan, which can change a unit with no action of its own (an instance
+    whose template is unmasked).
     """
-    if not actions:
-        return state
     persistent, runtime = state.persistent, state.runtime
     for action in actions:
         if action.startswith("mask_"):
@@ -460,21 +491,15 @@ def _expected_state(state, actions, predicted, scope):
     expected = state._replace(persistent=persistent, runtime=runtime, lookup=predicted)
     if "stop" in actions:
         expected = expected._replace(active_state="inactive")
-    if expected.mask == state.mask:
+    if predicted.masked == state.lookup.masked and expected.mask == state.mask:
         return expected
     if predicted.masked:
-        return expected._replace(
-            load_state="masked",
-            unit_file_state="masked-runtime" if predicted.fragment.layer == "runtime" else "masked",
-            fragment_path=predicted.fragment.path)
+        return expected._replace(load_state="masked")
     # Unmasked: what systemd loads instead is only known once it has reloaded.
-    return expected._replace(load_state=None, unit_file_state=None, fragment_path=None)
+    return expected._replace(load_state=None)
 
 
-def _dirname(path):
-    return path.rsplit("/", 1)[0]
-
-
-def trigger_choice(trigger, units):
-    """The UnitChoice of a unit that came in because it can start ``units``."""
-    return UnitChoice(UnitName(trigger, trigger, "plain"), trigger, None, None, tuple(units))
+def trigger_choice(trigger, units, request):
+    """The UnitChoice of a unit that came in because it can start ``units``,
+    which are asked ``request``."""
+    return UnitChoice(UnitName(trigger, trigger, "plain"), trigger, request, None, None, tuple(units))

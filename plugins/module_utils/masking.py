@@ -5,11 +5,14 @@
 Each step is one function, found by its name: the read step lives in
 unit_read (on top of systemd's lookup in unit_lookup), the plan in mask_plan,
 apply, verify and report below. Reads and actions are batched: one read of the
-unit directories and one `systemctl show` for all units (one more for their
-triggers, when asked), then one systemctl call per kind of action.
+unit directories and one question to the manager for all units (one more for
+their triggers, when asked), then one systemctl call per kind of action, then
+one read of the units that changed.
 """
 
 from __future__ import annotations
+
+from collections import namedtuple
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import (
@@ -27,27 +30,34 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import
 # The unit types that can start another unit.
 TRIGGER_TYPES = ("socket", "path", "timer")
 
+RequestItem = namedtuple("RequestItem", ["label", "names", "request"])
+"""Units asked one thing: ``names`` as the user wrote them, the MaskRequest,
+and ``label``, how errors point at the item (``units[2]``), or None where the
+whole run is one item."""
 
-def run_masking(systemctl, names, request, scope, check_mode=False, diff=False):
-    """Bring the named units to ``request`` in ``scope``; return the module result.
 
-    Raises ModuleFailure. Every error that can be known in advance (bad names,
-    options that do not apply, links or files in the way, a mask systemd would
-    not honour, protected units) is raised before any change.
+def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=False):
+    """Bring the units of each RequestItem to its request, in ``scope``, in one run.
+
+    One read, one plan, one apply (one call per kind of action for all
+    items), one verify and one report for everything. ``protect`` lists the
+    units never to mask. Returns the module result; raises ModuleFailure.
+    Every error that can be known in advance (bad names, options that do not
+    apply, links or files in the way, a mask systemd would not honour,
+    protected units, a unit asked two different things) is raised before any
+    change.
     """
     try:
-        unit_names = parse_unit_names(names)
-        request = request._replace(protect=_protected_units(request.protect))
-        check_request(request, unit_names, scope)
+        protect = _protected_units(protect)
+        requested = _check_items(items, scope)
         tree = read_tree(scope)
-        choices = choose_units(request, unit_names, tree, scope)
+        choices = _choose(requested, tree, scope)
         states = read_units(systemctl, scope, [c.unit for c in choices], tree)
-        if request.triggers:
-            triggers = find_triggers(states, tree, scope)
-            trigger_choices = [trigger_choice(t, units) for t, units in triggers.items()]
+        trigger_choices = _trigger_choices(systemctl, choices, states, tree, scope)
+        if trigger_choices:
             choices += trigger_choices
             states += read_units(systemctl, scope, [c.unit for c in trigger_choices], tree)
-        plan = plan_masking(request, choices, states, tree, scope)
+        plan = plan_masking(choices, states, tree, scope, protect)
     except (InvalidUnitNames, PlanError, ReadError, SystemctlError) as exc:
         raise ModuleFailure("nothing was changed: %s" % exc, empty_result())
 
@@ -84,22 +94,99 @@ def run_masking(systemctl, names, request, scope, check_mode=False, diff=False):
 def _protected_units(protect):
     """The protect list as full unit names (cron means cron.service)."""
     try:
-        return [u.unit for u in parse_unit_names(protect)]
+        return [u.unit for u in parse_unit_names(protect or [])]
     except InvalidUnitNames as exc:
         raise PlanError({"protect": str(exc)})
 
 
-def find_triggers(states, tree, scope):
+def _check_items(items, scope):
+    """Each item's parsed names and request, checked before anything is read.
+
+    Returns [(request, [UnitName])]; raises PlanError with every problem of
+    every item, each pointed at its item.
+    """
+    checked = []
+    problems = {}
+    for item in items:
+        try:
+            unit_names = parse_unit_names(item.names)
+            check_request(item.request, unit_names, scope)
+        except InvalidUnitNames as exc:
+            problems[item.label or "name"] = str(exc)
+            continue
+        except PlanError as exc:
+            problems.update(_pointed(item, exc.problems))
+            continue
+        checked.append((item.request, unit_names))
+    if problems:
+        raise PlanError(problems)
+    return checked
+
+
+def _pointed(item, problems):
+    """Problems keyed by the item they belong to, where there are several items."""
+    if item.label is None:
+        return problems
+    return dict(("%s %s" % (item.label, key), problem) for key, problem in problems.items())
+
+
+def _choose(requested, tree, scope):
+    """The UnitChoice of every name of every item, in request order."""
+    choices = []
+    problems = {}
+    for request, unit_names in requested:
+        try:
+            choices += choose_units(request, unit_names, tree, scope)
+        except PlanError as exc:
+            problems.update(exc.problems)
+    if problems:
+        raise PlanError(problems)
+    return choices
+
+
+def _trigger_choices(systemctl, choices, states, tree, scope):
+    """The UnitChoice of each trigger of the units whose request asks for them.
+
+    A trigger takes the request of the units it can start; one that two units
+    asked different things share is refused by the plan, which names both.
+    """
+    asking = [(c, s) for c, s in zip(choices, states) if c.request.triggers]
+    if not asking:
+        return []
+    requested = set(c.unit for c in choices)
+    found = find_triggers(systemctl, [s for _c, s in asking], tree, scope)
+    trigger_choices = []
+    for trigger, units in found.items():
+        if trigger in requested:
+            continue
+        by_request = {}
+        for choice, state in asking:
+            if state.unit in units:
+                by_request.setdefault(choice.request, []).append(state.unit)
+        for request, its_units in by_request.items():
+            trigger_choices.append(trigger_choice(trigger, its_units, request))
+    return trigger_choices
+
+
+def find_triggers(systemctl, states, tree, scope):
     """The units that can start the given ones, by unit: {trigger: [units]}.
 
-    systemd's TriggeredBy names them while they are loaded; a trigger that is
-    masked is not, so the usual same-name socket, path and timer that carry a
-    mask are found in the unit tree as well (that is what unmasking needs).
+    systemd's TriggeredBy names them while they are loaded (one `systemctl
+    show` of the units that are not templates); a trigger that is masked is
+    not, so the usual same-name socket, path and timer that carry a mask are
+    found in the unit tree as well (that is what unmasking needs).
     """
-    requested = set(state.unit for state in states)
+    loadable = [state.unit for state in states if "@." not in state.unit]
+    triggered_by = {}
+    if loadable:
+        blocks = systemctl.show(loadable, ("TriggeredBy",))
+        if len(blocks) != len(loadable):
+            raise ReadError("systemctl show answered for %d units, asked for %d: %s"
+                            % (len(blocks), len(loadable), " ".join(loadable)))
+        triggered_by = dict((unit, block.get("TriggeredBy", "").split()) for unit, block in zip(loadable, blocks))
     triggers = {}
     for state in states:
-        candidates = list(state.triggered_by)
+        candidates = list(triggered_by.get(state.unit, ()))
         prefix, unit_type = state.unit.rsplit(".", 1)
         if unit_type == "service":
             for trigger_type in TRIGGER_TYPES:
@@ -107,10 +194,9 @@ def find_triggers(states, tree, scope):
                 if any(is_mask(tree.entry(d, name)) for d in (scope.persistent_dir, scope.runtime_dir)):
                     candidates.append(name)
         for trigger in candidates:
-            if trigger not in requested:
-                triggers.setdefault(trigger, [])
-                if state.unit not in triggers[trigger]:
-                    triggers[trigger].append(state.unit)
+            triggers.setdefault(trigger, [])
+            if state.unit not in triggers[trigger]:
+                triggers[trigger].append(state.unit)
     return triggers
 
 
@@ -151,19 +237,27 @@ def _reload_after_failure(systemctl):
 
 
 def _read_after(systemctl, scope, records, fallback=False):
-    """The records with ``after`` read from the system.
+    """The records with ``after`` read from the system, for the units the plan
+    changes; a unit it leaves alone keeps its state before.
 
     With ``fallback`` (after a failed apply), an unreadable state falls back
     to the state before.
     """
+    changing = [r.before.unit for r in records if _changes(r)]
+    after = {}
     try:
         tree = read_tree(scope)
-        after = read_units(systemctl, scope, [r.before.unit for r in records], tree)
+        after = dict(zip(changing, read_units(systemctl, scope, changing, tree)))
     except (ReadError, SystemctlError):
         if not fallback:
             raise
-        after = [r.before for r in records]
-    return [r._replace(after=state) for r, state in zip(records, after)]
+    return [r._replace(after=after.get(r.before.unit, r.before)) for r in records]
+
+
+def _changes(record):
+    """Whether the plan expects the unit to change: its masks, its activity, or
+    how systemd loads it (an instance whose template is unmasked)."""
+    return record.expected != record.before
 
 
 def verify(records, manager=True):
@@ -184,11 +278,11 @@ def verify(records, manager=True):
             problems[state.unit] = "mask is %s, expected %s" % (state.mask, expected.mask)
         elif expected_masked and state.load_state != "masked":
             problems[state.unit] = (
-                "the mask link exists but systemd still loads the unit from %s "
-                "(load state %s)" % (state.fragment_path or "elsewhere", state.load_state))
+                "the mask link exists but systemd does not load the unit as masked "
+                "(load state %s; its lookup finds %s)" % (state.load_state, state.loaded_from or "nothing"))
         elif not expected_masked and state.load_state == "masked":
-            problems[state.unit] = "systemd still loads the unit as masked (from %s)" % (
-                state.fragment_path or "elsewhere")
+            problems[state.unit] = "systemd still loads the unit as masked (by %s)" % (
+                state.loaded_from or "a mask the lookup does not find")
         elif manager and expected.active_state == "inactive" and record.before.is_running and state.is_running:
             problems[state.unit] = "still %s after stop" % state.active_state
     return problems

@@ -1,6 +1,6 @@
 # Copyright: sysguard.systemd contributors
 # GNU General Public License v3.0+ (see LICENSE)
-"""The systemctl commands the collection runs, as argument lists.
+"""The systemctl (and busctl) commands the collection runs, as argument lists.
 
 Every command takes many units at once and puts "--" before them, so a unit name
 can never be read as an option. No shell is involved.
@@ -8,7 +8,12 @@ can never be read as an option. No shell is involved.
 
 from __future__ import annotations
 
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import SHOW_PROPERTIES
+import json
+
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import parse_show
+
+# The manager's D-Bus method that loads and lists many units in one call.
+_MANAGER = ("org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager")
 
 # Plain, untranslated, uncoloured output that can be parsed.
 _ENVIRONMENT = {"LC_ALL": "C", "LANGUAGE": "C", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": ""}
@@ -38,20 +43,52 @@ class Systemctl:
         self._scope = scope
         self._environment = dict(_ENVIRONMENT, **scope.environment)
         self.path = module.get_bin_path("systemctl", required=True)
+        # busctl comes with systemd; where a distribution leaves it out, `show` does its work, slower.
+        self.busctl = module.get_bin_path("busctl") if scope.manager else None
         self.commands = []
         """Every argument list run, in order: reported back to the user."""
 
     def _run(self, args, allowed_rc=(0,)):
-        argv = [self.path] + self._scope.flags + args
+        return self._run_argv([self.path] + self._scope.flags + args, allowed_rc)
+
+    def _run_argv(self, argv, allowed_rc=(0,)):
         self.commands.append(argv)
         rc, stdout, stderr = self._module.run_command(argv, environ_update=self._environment)
         if rc not in allowed_rc:
             raise SystemctlError(argv, rc, stdout, stderr)
         return stdout
 
-    def show(self, units):
-        """`systemctl show` of SHOW_PROPERTIES for all ``units``; templates not allowed."""
-        return self._run(["show", "--property=" + ",".join(SHOW_PROPERTIES), "--"] + list(units))
+    def show(self, units, properties):
+        """`systemctl show` of ``properties`` for all ``units``: one dict per unit, in order.
+
+        Templates are not allowed.
+        """
+        return parse_show(self._run(["show", "--property=" + ",".join(properties), "--"] + list(units)))
+
+    def list_units_by_names(self, units):
+        """The manager's view of ``units``: [(id, load state, active state)], in order.
+
+        One D-Bus call, ListUnitsByNames, which loads every unit it is asked
+        about, as `systemctl show` does, but answers for all of them at once:
+        `show` asks for each unit's properties one by one, which costs about
+        1.5 ms a unit against 0.2 ms here. Templates are refused by the manager.
+        busctl needs the bus (dbus-daemon or dbus-broker), which systemctl can
+        do without; where busctl is missing or the bus does not answer, `show`
+        asks the same question, slower.
+        """
+        units = list(units)
+        if not units:
+            return []
+        if self.busctl is not None:
+            bus = "--user" if "--user" in self._scope.flags else "--system"
+            try:
+                out = self._run_argv([self.busctl, bus, "--json=short", "--", "call"] + list(_MANAGER)
+                                     + ["ListUnitsByNames", "as", str(len(units))] + units)
+                return [(row[0], row[2], row[3]) for row in json.loads(out)["data"][0]]
+            except (SystemctlError, ValueError, KeyError, IndexError, TypeError):
+                pass
+        return [(b.get("Id", ""), b.get("LoadState", ""), b.get("ActiveState", ""))
+                for b in self.show(units, ("Id", "LoadState", "ActiveState"))]
 
     def list_unit_files(self, units):
         """`systemctl list-unit-files` for ``units`` (templates work here)."""

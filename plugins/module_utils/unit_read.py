@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE)
 """The read step: each unit's state, from systemd's lookup on disk and its manager.
 
-The unit directories are read once per step (unit_lookup); where a manager
-runs, one `systemctl show` adds what only it knows (whether a unit runs, what
-triggers it) and its own load state, which is the one reported.
+The unit directories are read once per step (unit_lookup). Where a manager
+runs, one D-Bus call (ListUnitsByNames) adds its own load state and whether
+each unit runs; it loads the units it is asked about, so its load state is
+systemd's answer for the name, not a copy of the lookup's.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup impor
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
     UnitState,
     parse_list_unit_files,
-    parse_show,
     unit_file_state_of,
 )
 
@@ -34,63 +34,38 @@ def read_tree(scope):
         raise ReadError("cannot read the unit directories safely: %s" % exc)
 
 
-def read_units(systemctl, scope, units, tree):
+def read_units(systemctl, scope, units, tree, unit_file_states=False):
     """The UnitState of each unit name in ``units``, in order, in one batch.
 
+    With ``unit_file_states``, also what `systemctl list-unit-files` says of
+    each (one more call, which costs systemd about 2 ms a unit).
     Raises ReadError where systemd's answer cannot be used.
     """
-    lookups = [tree.lookup(unit) for unit in units]
-    answers = {}
+    manager = {}
     loadable = [unit for unit in units if "@." not in unit] if scope.manager else []
     if loadable:
-        blocks = parse_show(systemctl.show(loadable))
-        if len(blocks) != len(loadable):
-            raise ReadError("systemctl show answered for %d units, asked for %d: %s"
-                            % (len(blocks), len(loadable), " ".join(loadable)))
-        answers = dict(zip(loadable, blocks))
-    listed = {}
-    from_files = [unit for unit in units if unit not in answers]
-    if from_files:
-        listed = parse_list_unit_files(systemctl.list_unit_files(from_files))
+        answers = systemctl.list_units_by_names(loadable)
+        if len(answers) != len(loadable):
+            raise ReadError("the manager answered for %d units, asked for %d: %s"
+                            % (len(answers), len(loadable), " ".join(loadable)))
+        manager = dict(zip(loadable, answers))
+    listed = parse_list_unit_files(systemctl.list_unit_files(units)) if unit_file_states and units else {}
 
     states = []
-    for unit, lookup in zip(units, lookups):
-        persistent = tree.entry(scope.persistent_dir, unit)
-        runtime = tree.entry(scope.runtime_dir, unit)
-        if unit in answers:
-            states.append(_from_show(unit, answers[unit], persistent, runtime, lookup))
+    for unit in units:
+        lookup = tree.lookup(unit)
+        if unit in manager:
+            _unit_id, load_state, active_state = manager[unit]
         else:
-            states.append(_from_lookup(unit, listed.get(unit), persistent, runtime, lookup))
+            # A template, or no manager: the lookup's answer; whether it runs is unknown.
+            load_state, active_state = lookup.load_state, None
+        states.append(UnitState(
+            unit=unit,
+            load_state=load_state,
+            active_state=active_state,
+            persistent=tree.entry(scope.persistent_dir, unit),
+            runtime=tree.entry(scope.runtime_dir, unit),
+            lookup=lookup,
+            unit_file_state=unit_file_state_of(lookup, listed.get(unit)) if unit_file_states else None,
+        ))
     return states
-
-
-def _from_show(unit, block, persistent, runtime, lookup):
-    return UnitState(
-        unit=unit,
-        load_state=block.get("LoadState", ""),
-        active_state=block.get("ActiveState", ""),
-        unit_file_state=block.get("UnitFileState", ""),
-        fragment_path=block.get("FragmentPath", ""),
-        persistent=persistent,
-        runtime=runtime,
-        triggered_by=tuple(block.get("TriggeredBy", "").split()),
-        lookup=lookup,
-    )
-
-
-def _from_lookup(unit, listed, persistent, runtime, lookup):
-    """A template's state, or any unit's where no manager runs: the lookup's.
-
-    Whether it runs is unknown (None).
-    """
-    return UnitState(
-        unit=unit,
-        load_state=lookup.load_state,
-        active_state=None,
-        unit_file_state=unit_file_state_of(lookup, listed),
-        fragment_path=lookup.fragment.path if lookup.fragment else "",
-        persistent=persistent,
-        runtime=runtime,
-        triggered_by=(),
-        lookup=lookup,
-    )

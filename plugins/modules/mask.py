@@ -12,9 +12,12 @@ description:
   - Masks or unmasks a list of systemd units in one call. A masked unit's name is
     linked to C(/dev/null), so nothing can start it, neither an operator nor a
     dependency nor socket, path, timer or boot activation.
+  - Give the units either as O(name) with one set of options, or as O(units), a
+    list of items each with its own options (persistent and runtime masks,
+    unmasks, stops), which one call plans and applies together.
   - Reads the state of all units in one batch, plans the change, applies it with
-    one C(systemctl) call per kind of action, then reads the units again and fails
-    if the change did not take effect.
+    one C(systemctl) call per kind of action, then reads the units that changed
+    again and fails if the change did not take effect.
   - Tells persistent masks (in C(/etc/systemd/system)) and runtime masks (in
     C(/run/systemd/system), gone at the next reboot) apart, and removes runtime
     masks on unmask, which plain C(systemctl unmask) does not.
@@ -49,9 +52,47 @@ options:
       - Names that systemd would refuse or silently rewrite (white space, other
         characters outside its set, paths, names starting with C(-), names over
         255 characters) fail the task before anything is changed, all listed.
+      - Exactly one of O(name) and O(units) is required.
     type: list
     elements: str
-    required: true
+  units:
+    description:
+      - The units as items, each with its own options, for a run that mixes
+        persistent masks, runtime masks, unmasks and stops. One call reads all
+        of them once, plans them together, and runs one C(systemctl) call per kind
+        of action for all items (unmasks first, then masks, then stops).
+      - An option an item leaves out takes the value of the module option of the
+        same name (O(state), O(runtime), O(now), O(triggers), O(on_link)), except
+        that an item with C(state=unmasked) does not take O(now) on.
+      - A unit named in two items (by the same name, or by an alias and its unit)
+        must be asked the same thing by both; otherwise the task fails before any
+        change, naming both.
+      - Exactly one of O(name) and O(units) is required.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Names of the units of this item, as for O(name).
+        type: list
+        elements: str
+        required: true
+      state:
+        description: As O(state), for this item.
+        type: str
+        choices: [masked, unmasked]
+      runtime:
+        description: As O(runtime), for this item.
+        type: bool
+      now:
+        description: As O(now), for this item.
+        type: bool
+      triggers:
+        description: As O(triggers), for this item.
+        type: bool
+      on_link:
+        description: As O(on_link), for this item.
+        type: str
+        choices: [refuse, follow, replace]
   state:
     description:
       - V(masked) masks the units; V(unmasked) removes their masks.
@@ -166,9 +207,14 @@ notes:
   - Where no manager runs (O(root), O(scope=global), or a host where systemd is
     not running), RV(units[].before.active_state) is V(null) and only unit
     files change.
-  - The C(systemctl) commands run are C(show), C(list-unit-files), C(mask),
-    C(unmask), C(stop) and, after a failed change, C(daemon-reload) (see
-    systemctl(1)); RV(commands) lists them.
+  - The units are read from their unit directories and with one D-Bus call to
+    the manager, C(ListUnitsByNames) through C(busctl), which gives systemd's own
+    load state and active state for all of them at once; where C(busctl) or the
+    bus is missing, C(systemctl show) does the same, slower. With O(triggers),
+    one C(systemctl show) reads C(TriggeredBy).
+  - The C(systemctl) commands run are C(mask), C(unmask), C(stop), C(show) (see
+    above) and, after a failed change, C(daemon-reload) (see systemctl(1));
+    RV(commands) lists every command run, reads included.
 seealso:
   - module: ansible.builtin.systemd_service
   - module: sysguard.systemd.mask_info
@@ -200,6 +246,18 @@ EXAMPLES = r"""
   sysguard.systemd.mask:
     name: [cron.service, getty@tty1.service]
     state: unmasked
+
+- name: Apply a mixed baseline in one call (one read, one plan, one verify)
+  sysguard.systemd.mask:
+    units:
+      - name: [telnet.socket, rsh.socket, tftp.socket]
+      - name: [avahi-daemon.service, cups.service]
+        now: true
+      - name: bluetooth.service
+        runtime: true
+      - name: atd.service
+        state: unmasked
+    protect: [ssh.service]
 
 - name: Mask a template, so none of its instances can start
   sysguard.systemd.mask:
@@ -279,13 +337,9 @@ units:
           type: str
           sample: loaded
         active_state:
-          description: systemd's C(ActiveState); V(null) for a template.
+          description: systemd's C(ActiveState); V(null) for a template, and where no manager runs.
           type: str
           sample: active
-        unit_file_state:
-          description: systemd's C(UnitFileState), for example V(enabled), V(masked), V(masked-runtime); empty for a unit with no unit file.
-          type: str
-          sample: enabled
         mask:
           description: Which masks exist, V(none), V(runtime), V(persistent) or V(both).
           type: str
@@ -330,20 +384,19 @@ units:
       sample:
         load_state: masked
         active_state: inactive
-        unit_file_state: masked
         mask: persistent
   sample:
     - name: sshd
       unit: ssh.service
       changed: true
       link: {path: /etc/systemd/system/sshd.service, target: /lib/systemd/system/ssh.service, kind: alias, action: follow}
-      before: {load_state: loaded, active_state: active, unit_file_state: enabled, mask: none}
-      after: {load_state: masked, active_state: inactive, unit_file_state: masked, mask: persistent}
+      before: {load_state: loaded, active_state: active, mask: none}
+      after: {load_state: masked, active_state: inactive, mask: persistent}
     - name: telnet.socket
       unit: telnet.socket
       changed: true
-      before: {load_state: not-found, active_state: inactive, unit_file_state: "", mask: none}
-      after: {load_state: masked, active_state: inactive, unit_file_state: masked, mask: persistent}
+      before: {load_state: not-found, active_state: inactive, mask: none}
+      after: {load_state: masked, active_state: inactive, mask: persistent}
 masked:
   description: Units that got a mask in this run (or would, in check mode).
   returned: always
@@ -369,30 +422,43 @@ triggers:
   elements: str
   sample: [cups.socket, cups.path]
 commands:
-  description: The C(systemctl) argument lists run, reads included, in order.
+  description: The C(systemctl) and C(busctl) argument lists run, reads included, in order.
   returned: success
   type: list
   elements: list
   sample:
-    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--", ssh.service, telnet.socket]
+    - [/usr/bin/busctl, --system, --json=short, "--", call, org.freedesktop.systemd1, /org/freedesktop/systemd1,
+       org.freedesktop.systemd1.Manager, ListUnitsByNames, as, "2", ssh.service, telnet.socket]
     - [/usr/bin/systemctl, mask, "--", ssh.service, telnet.socket]
     - [/usr/bin/systemctl, stop, "--", ssh.service]
-    - [/usr/bin/systemctl, show, "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--", ssh.service, telnet.socket]
+    - [/usr/bin/busctl, --system, --json=short, "--", call, org.freedesktop.systemd1, /org/freedesktop/systemd1,
+       org.freedesktop.systemd1.Manager, ListUnitsByNames, as, "2", ssh.service, telnet.socket]
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import MaskRequest
-from ansible_collections.sysguard.systemd.plugins.module_utils.masking import empty_result, run_masking
+from ansible_collections.sysguard.systemd.plugins.module_utils.masking import RequestItem, empty_result, run_masking
 from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import ScopeError, resolve_scope
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
+
+# The options a units item may set for itself; what it leaves out comes from the module's.
+ITEM_OPTIONS = ("state", "runtime", "now", "triggers", "on_link")
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            name=dict(type="list", elements="str", required=True),
+            name=dict(type="list", elements="str"),
+            units=dict(type="list", elements="dict", options=dict(
+                name=dict(type="list", elements="str", required=True),
+                state=dict(type="str", choices=["masked", "unmasked"]),
+                runtime=dict(type="bool"),
+                now=dict(type="bool"),
+                triggers=dict(type="bool"),
+                on_link=dict(type="str", choices=["refuse", "follow", "replace"]),
+            )),
             state=dict(type="str", choices=["masked", "unmasked"], default="masked"),
             runtime=dict(type="bool", default=False),
             now=dict(type="bool", default=False),
@@ -402,15 +468,9 @@ def main():
             on_link=dict(type="str", choices=["refuse", "follow", "replace"], default="refuse"),
             protect=dict(type="list", elements="str", default=[]),
         ),
+        required_one_of=[("name", "units")],
+        mutually_exclusive=[("name", "units")],
         supports_check_mode=True,
-    )
-    request = MaskRequest(
-        state=module.params["state"],
-        runtime=module.params["runtime"],
-        now=module.params["now"],
-        triggers=module.params["triggers"],
-        on_link=module.params["on_link"],
-        protect=module.params["protect"],
     )
     try:
         try:
@@ -419,15 +479,29 @@ def main():
             raise ModuleFailure(str(exc), empty_result())
         result = run_masking(
             Systemctl(module, scope),
-            module.params["name"],
-            request,
+            request_items(module.params),
             scope,
+            protect=module.params["protect"],
             check_mode=module.check_mode,
             diff=module._diff,
         )
     except ModuleFailure as exc:
         module.fail_json(msg=exc.msg, **exc.result)
     module.exit_json(**result)
+
+
+def request_items(params):
+    """The RequestItems of the call: one for O(name), one per O(units) item."""
+    defaults = dict((option, params[option]) for option in ITEM_OPTIONS)
+    if params["units"] is None:
+        return [RequestItem(None, params["name"], MaskRequest(**defaults))]
+    items = []
+    for index, item in enumerate(params["units"]):
+        options = dict((o, defaults[o] if item[o] is None else item[o]) for o in ITEM_OPTIONS)
+        if options["state"] == "unmasked" and item["now"] is None:
+            options["now"] = False  # now stops what is masked; an unmask item does not take it on
+        items.append(RequestItem("units[%d]" % index, item["name"], MaskRequest(**options)))
+    return items
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ answer per line on stdout.
         -> systemd's version, whether /lib is a link, the manager's unit path
     {"op": "live", "case": CASE}
         -> the case's entries placed in the real unit directories, the manager
-           reloaded, and `systemctl show` per asked name: {Id, LoadState, FragmentPath}
+           reloaded, and `systemctl show` per asked name: {Id, LoadState, FragmentPath},
+           with "Listed": [Id, LoadState] from the manager's ListUnitsByNames
+           (the module's read), asked first on a manager reloaded afresh
     {"op": "root", "case": CASE}
         -> the case built as a tree under /tmp/sgdiff/, and per asked name what
            `systemctl --root=TREE is-enabled` says, with `list-unit-files`
@@ -171,9 +173,13 @@ def _run(argv):
 
 
 def _systemctl(*args):
-    rc, out, err = _run(["systemctl"] + list(args))
+    return _run_checked(["systemctl"] + list(args))
+
+
+def _run_checked(argv):
+    rc, out, err = _run(argv)
     if rc != 0:
-        raise CaseError("systemctl %s failed (%d): %s" % (" ".join(args), rc, err.strip()))
+        raise CaseError("%s failed (%d): %s" % (" ".join(argv), rc, err.strip()))
     return out
 
 
@@ -210,14 +216,28 @@ def live(request):
         names = [n for n in case["ask"] if not _is_template(n)]
         blocks = []
         if names:
+            listed = _list_units_by_names(names)
+            # A fresh reload, so that show loads the units itself, as it would alone.
+            _systemctl("daemon-reload")
             out = _systemctl("show", "--property=Id,LoadState,FragmentPath", "--", *names)
             blocks = _parse_show(out)
-        if len(blocks) != len(names):
-            raise CaseError("show answered %d blocks for %d names" % (len(blocks), len(names)))
+            if len(blocks) != len(names) or len(listed) != len(names):
+                raise CaseError("show answered %d blocks and ListUnitsByNames %d units for %d names"
+                                % (len(blocks), len(listed), len(names)))
+            for block, row in zip(blocks, listed):
+                block["Listed"] = row
         return {"units": dict(zip(names, blocks))}
     finally:
         if not request.get("keep"):
             clean_live()
+
+
+def _list_units_by_names(names):
+    """[Id, LoadState] per name from the manager's ListUnitsByNames, in order."""
+    out = _run_checked(["busctl", "--system", "--json=short", "--", "call", "org.freedesktop.systemd1",
+                        "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "ListUnitsByNames",
+                        "as", str(len(names))] + list(names))
+    return [[row[0], row[2]] for row in json.loads(out)["data"][0]]
 
 
 def _is_template(name):

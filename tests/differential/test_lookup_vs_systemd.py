@@ -7,7 +7,8 @@ in a temporary directory here, read by unit_lookup, and inside a container of
 each Debian release, read by systemd. Every asked name must get the same answer.
 
 - live: the case goes into the container's real unit directories; the running
-  manager answers with `systemctl show` (LoadState, Id, FragmentPath).
+  manager answers with `systemctl show` (LoadState, Id, FragmentPath), and with
+  ListUnitsByNames, the module's own read, which must agree with show.
 - root: the case is a tree under another root; `systemctl --root=TREE is-enabled`
   answers whether a unit is masked, and in which layer.
 
@@ -381,6 +382,9 @@ def test_live_lookup_matches_systemctl_show(systemd, data):
         want = expected_show(systemd, lookups[name])
         got = systemd_show(shown[name])
         differ = [key for key in want if want[key] != got[key]]
+        # The module reads the manager with ListUnitsByNames; it must say what show says.
+        if shown[name]["Listed"] != [shown[name]["Id"], shown[name]["LoadState"]]:
+            differ.append("ListUnitsByNames %s" % shown[name]["Listed"])
         if differ:
             mismatches.append("%s (%s)" % (name, ", ".join(differ)))
         rows.append((name, "model", want["LoadState"], want["Id"], want["FragmentPath"]))
