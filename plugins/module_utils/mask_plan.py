@@ -260,7 +260,7 @@ def plan_masking(choices, states, tree, scope, protect=()):
         if state.unit in planned:
             # Named twice (an alias and its unit, or in two items): one plan, one request.
             first = planned[state.unit][0]
-            if _differs(first.request, choice.request):
+            if requests_differ(first.request, choice.request):
                 problems[state.unit] = _asked_twice(first, choice)
                 del planned[state.unit]
             continue
@@ -291,7 +291,7 @@ def plan_masking(choices, states, tree, scope, protect=()):
     return MaskPlan(records=records, **actions)
 
 
-def _differs(first, second):
+def requests_differ(first, second):
     """Whether two requests for one unit ask different things of it."""
     if first.state != second.state:
         return True
@@ -396,7 +396,13 @@ def _prediction_problem(request, state, unit_actions, predicted, scope):
                 "been reloaded since the mask was made ('systemctl daemon-reload')"
                 % (predicted.fragment.path, state.load_state))
         return None
-    if request.runtime or not predicted.masked:
+    if not predicted.masked:
+        if not unit_actions and not state.lookup.masked and state.load_state == "masked":
+            return (
+                "it has no mask on disk any more, but the manager still loads it as masked: "
+                "it has not been reloaded since the mask was removed ('systemctl daemon-reload')")
+        return None
+    if request.runtime:
         return None
     return (
         "it would stay masked by %s (%s layer), which is left alone: only links to "

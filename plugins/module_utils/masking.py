@@ -20,6 +20,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import 
     check_request,
     choose_units,
     plan_masking,
+    requests_differ,
     trigger_choice,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import SystemctlError
@@ -147,23 +148,30 @@ def _choose(requested, tree, scope):
 def _trigger_choices(systemctl, choices, states, tree, scope):
     """The UnitChoice of each trigger of the units whose request asks for them.
 
-    A trigger takes the request of the units it can start; one that two units
-    asked different things share is refused by the plan, which names both.
+    A trigger takes the request of the units it can start. Where units asked
+    different things share it, or the trigger is named in the request with
+    other options, it comes in once per request, and the plan refuses it,
+    naming both; never one of them silently.
     """
     asking = [(c, s) for c, s in zip(choices, states) if c.request.triggers]
     if not asking:
         return []
-    requested = set(c.unit for c in choices)
+    named = dict((c.unit, c.request) for c in reversed(choices))
     found = find_triggers(systemctl, [s for _c, s in asking], tree, scope)
     trigger_choices = []
     for trigger, units in found.items():
-        if trigger in requested:
-            continue
-        by_request = {}
+        groups = []  # [(request, [units])]: requests that ask the same of the trigger share one
         for choice, state in asking:
-            if state.unit in units:
-                by_request.setdefault(choice.request, []).append(state.unit)
-        for request, its_units in by_request.items():
+            if state.unit not in units:
+                continue
+            group = next((g for g in groups if not requests_differ(g[0], choice.request)), None)
+            if group is None:
+                groups.append((choice.request, [state.unit]))
+            elif state.unit not in group[1]:
+                group[1].append(state.unit)
+        for request, its_units in groups:
+            if trigger in named and not requests_differ(named[trigger], request):
+                continue  # named in the request as well, asked the same: acted on as named
             trigger_choices.append(trigger_choice(trigger, its_units, request))
     return trigger_choices
 

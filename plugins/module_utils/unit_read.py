@@ -42,14 +42,15 @@ def read_units(systemctl, scope, units, tree, unit_file_states=False):
     Raises ReadError where systemd's answer cannot be used.
     """
     manager = {}
-    loadable = [unit for unit in units if "@." not in unit] if scope.manager else []
+    # Once each: a unit can be asked for twice (an alias and its unit, two items).
+    loadable = _unique(unit for unit in units if "@." not in unit) if scope.manager else []
     if loadable:
         answers = systemctl.list_units_by_names(loadable)
         if len(answers) != len(loadable):
             raise ReadError("the manager answered for %d units, asked for %d: %s"
                             % (len(answers), len(loadable), " ".join(loadable)))
         manager = dict(zip(loadable, answers))
-    listed = parse_list_unit_files(systemctl.list_unit_files(units)) if unit_file_states and units else {}
+    listed = parse_list_unit_files(systemctl.list_unit_files(_unique(units))) if unit_file_states and units else {}
 
     states = []
     for unit in units:
@@ -69,3 +70,8 @@ def read_units(systemctl, scope, units, tree, unit_file_states=False):
             unit_file_state=unit_file_state_of(lookup, listed.get(unit)) if unit_file_states else None,
         ))
     return states
+
+
+def _unique(units):
+    seen = set()
+    return [unit for unit in units if not (unit in seen or seen.add(unit))]

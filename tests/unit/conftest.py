@@ -7,6 +7,7 @@ runner puts the collection on the path by itself.
 from __future__ import annotations
 
 import collections
+import json
 import os
 import sys
 
@@ -20,8 +21,12 @@ if os.path.isdir(_COLLECTIONS) and os.path.abspath(_COLLECTIONS) not in sys.path
 class FakeSystemd:
     """A small stand-in for systemctl over real directories in a temporary tree.
 
-    It keeps mask links on disk like systemctl does, answers `show` and
-    `list-unit-files` from them, and records every argument list it is given.
+    It keeps mask links on disk like systemctl does, answers `show`,
+    `list-unit-files` and busctl's ListUnitsByNames from them, and records every
+    argument list it is given. ``bus`` False makes busctl fail as it does where
+    no bus runs; ``busctl`` False leaves it out, as a distribution might. An
+    instance with no file or mask of its own answers as its template does, as
+    systemd loads it from the template's file.
     """
 
     def __init__(self, root):
@@ -43,6 +48,9 @@ class FakeSystemd:
         self.triggers = {}
         self.calls = []
         self.fail = {}
+        self.bus = True
+        self.stale_masked = set()  # units the manager still has loaded as masked
+        self.busctl = True
 
     # Setting up the scene.
     def install(self, unit, active="inactive", file_state="enabled"):
@@ -78,11 +86,15 @@ class FakeSystemd:
 
     # What the module sees.
     def get_bin_path(self, name, required=False):
+        if name == "busctl" and not self.busctl:
+            return None
         return "/usr/bin/" + name
 
     def run_command(self, argv, environ_update=None):
         assert environ_update["LC_ALL"] == "C"
         self.calls.append(argv[1:])
+        if argv[0].endswith("/busctl"):
+            return self._busctl(argv[1:])
         argv = [a for a in argv if a not in ("--user", "--global") and not a.startswith("--root=")]
         command = argv[1]
         if command in self.fail:
@@ -96,26 +108,65 @@ class FakeSystemd:
                 return layer
         return None
 
+    def _busctl(self, argv):
+        assert argv[0] in ("--system", "--user") and argv[1:4] == ["--json=short", "--", "call"], argv
+        assert argv[4:10] == ["org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                              "org.freedesktop.systemd1.Manager", "ListUnitsByNames", "as", str(len(argv[10:]))]
+        if not self.bus:
+            return 1, "", "Failed to connect to bus: No such file or directory"
+        units = argv[10:]
+        if any("@." in unit for unit in units):
+            return 1, "", "Call failed: Unit name %s is missing the instance name." % units[0]
+        rows = []
+        for unit in units:
+            state = self._state(unit)
+            rows.append([state["Id"], "", state["LoadState"], state["ActiveState"], "dead", "", "/x", 0, "", "/"])
+        return 0, json.dumps({"type": "a(ssssssouso)", "data": [rows]}), ""
+
+    def _state(self, unit):
+        """What the manager says of ``unit``: show's properties."""
+        layer = self._layer(unit)
+        unit = unit if layer else self.aliases.get(unit, unit)
+        layer = self._layer(unit)
+        if layer:
+            load, file_state = "masked", "masked" if layer == "persistent" else "masked-runtime"
+            fragment = os.path.join(getattr(self.dirs, layer), unit)[len(self.root):]
+        elif unit in self.vendor_masks or unit in self.stale_masked:
+            load, file_state, fragment = "masked", "masked", "/dev/null"
+        elif unit in self.installed:
+            load, file_state, fragment = "loaded", self.installed[unit], "/usr/lib/systemd/system/" + unit
+        elif self._template_of(unit) and (self._layer(self._template_of(unit))
+                                          or self._template_of(unit) in self.vendor_masks):
+            # An instance with nothing of its own is loaded from its template: masked with it.
+            template = self._template_of(unit)
+            load, file_state = "masked", "masked"
+            layer = self._layer(template)
+            fragment = os.path.join(getattr(self.dirs, layer), template)[len(self.root):] if layer else "/dev/null"
+        elif self._template_of(unit) in self.installed:
+            load, file_state = "loaded", self.installed[self._template_of(unit)]
+            fragment = "/usr/lib/systemd/system/" + self._template_of(unit)
+        else:
+            load, file_state, fragment = "not-found", "", ""
+        return {"Id": unit, "TriggeredBy": " ".join(self.triggers.get(unit, []) if not layer else []),
+                "LoadState": load, "ActiveState": self.active.get(unit, "inactive"), "FragmentPath": fragment,
+                "UnitFileState": file_state}
+
+    @staticmethod
+    def _template_of(unit):
+        """getty@.service for the instance getty@tty1.service, else None."""
+        if "@" not in unit or unit.split("@", 1)[1].startswith("."):
+            return None
+        prefix, rest = unit.split("@", 1)
+        return "%s@.%s" % (prefix, rest.rsplit(".", 1)[1])
+
     def _show(self, options, units):
         blocks = []
+        properties = [o.split("=", 1)[1].split(",") for o in options if o.startswith("--property=")][0]
         for unit in units:
             if "@." in unit:
                 return 1, "", "Failed to get properties: Unit name %s is neither a valid invocation ID nor unit name." % unit
-            layer = self._layer(unit)
-            unit = unit if layer else self.aliases.get(unit, unit)
-            layer = self._layer(unit)
-            if layer:
-                load, file_state = "masked", "masked" if layer == "persistent" else "masked-runtime"
-                fragment = os.path.join(getattr(self.dirs, layer), unit)[len(self.root):]
-            elif unit in self.vendor_masks:
-                load, file_state, fragment = "masked", "masked", "/dev/null"
-            elif unit in self.installed:
-                load, file_state, fragment = "loaded", self.installed[unit], "/usr/lib/systemd/system/" + unit
-            else:
-                load, file_state, fragment = "not-found", "", ""
-            blocks.append("Id=%s\nTriggeredBy=%s\nLoadState=%s\nActiveState=%s\nFragmentPath=%s\nUnitFileState=%s\n" % (
-                unit, " ".join(self.triggers.get(unit, []) if not layer else []), load,
-                self.active.get(unit, "inactive"), fragment, file_state))
+            state = self._state(unit)
+            blocks.append("".join("%s=%s\n" % (p, state[p]) for p in properties))
         return 0, "\n".join(blocks), ""
 
     def _list_unit_files(self, options, units):
@@ -170,3 +221,17 @@ Dirs = collections.namedtuple("Dirs", ["persistent", "runtime", "transient", "ve
 @pytest.fixture
 def fake_systemd(tmp_path):
     return FakeSystemd(tmp_path)
+
+
+@pytest.fixture
+def make_fake(tmp_path):
+    """Make fakes, each over a tree of its own: to run one scene several ways."""
+    made = []
+
+    def make():
+        root = tmp_path / ("fake%d" % len(made))
+        root.mkdir()
+        made.append(FakeSystemd(root))
+        return made[-1]
+
+    return make

@@ -10,6 +10,13 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import 
 from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+BUSCTL = ["--system", "--json=short", "--", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+          "org.freedesktop.systemd1.Manager", "ListUnitsByNames", "as"]
+LIST_UNIT_FILES = ["list-unit-files", "--no-legend", "--full", "--"]
+
+
+def busctl(units):
+    return BUSCTL + [str(len(units))] + list(units)
 
 
 def info(fake, names=None):
@@ -32,13 +39,15 @@ def test_without_names_every_mask_is_reported_with_its_links(fake_systemd):
     assert result["not_masked"] == []
     cron = result["units"]["cron.service"]
     assert (cron["mask"], cron["load_state"], cron["active_state"]) == ("runtime", "masked", "active")
+    assert cron["unit_file_state"] == "masked-runtime"
+    assert result["units"]["telnet.socket"]["unit_file_state"] == "masked"
     assert [(link["layer"], link["path"]) for link in cron["links"]] == [
         ("runtime", "/run/systemd/system/cron.service")]
     assert TIMESTAMP.match(cron["links"][0]["since"])
     assert [link["layer"] for link in result["units"]["telnet.socket"]["links"]] == ["persistent", "runtime"]
     assert result["units"]["telnet.socket"]["mask"] == "both"
     vendor = result["units"]["x11-common.service"]
-    assert (vendor["mask"], vendor["load_state"]) == ("none", "masked")
+    assert (vendor["mask"], vendor["load_state"], vendor["unit_file_state"]) == ("none", "masked", "masked")
     assert vendor["links"][0]["layer"] == "vendor"
 
 
@@ -46,8 +55,10 @@ def test_all_reads_are_batched(fake_systemd):
     for number in range(20):
         fake_systemd.place_mask("u%02d.service" % number, "persistent")
     info(fake_systemd)
-    # The masks are found in the unit directories; systemd is asked once.
-    assert [call[0] for call in fake_systemd.calls] == ["show"]
+    # The masks are found in the unit directories; the manager is asked once,
+    # and list-unit-files once for the unit file states.
+    units = ["u%02d.service" % number for number in range(20)]
+    assert fake_systemd.calls == [busctl(units), LIST_UNIT_FILES + units]
 
 
 def test_named_units_are_reported_masked_or_not(fake_systemd):
@@ -59,7 +70,10 @@ def test_named_units_are_reported_masked_or_not(fake_systemd):
     assert result["not_masked"] == ["cups.service", "rsh.socket"]
     assert result["units"]["rsh.socket"]["load_state"] == "not-found"
     assert result["units"]["cups.service"]["links"] == []
-    assert [call[0] for call in fake_systemd.calls] == ["show"]
+    assert result["units"]["cups.service"]["unit_file_state"] == "enabled"
+    assert result["units"]["rsh.socket"]["unit_file_state"] == ""
+    units = ["telnet.socket", "cups.service", "rsh.socket"]
+    assert fake_systemd.calls == [busctl(units), LIST_UNIT_FILES + units]
 
 
 def test_nothing_masked_reads_no_units(fake_systemd):
@@ -72,3 +86,25 @@ def test_invalid_names_are_refused(fake_systemd):
         info(fake_systemd, ["ok", "not ok"])
     assert "'not ok'" in failure.value.msg
     assert fake_systemd.calls == []
+
+
+def test_templates_are_not_asked_of_the_manager_but_listed(fake_systemd):
+    fake_systemd.install("getty@.service", file_state="enabled")
+    fake_systemd.place_unit_file("getty@.service")
+    result = info(fake_systemd, ["getty@.service", "getty@tty1"])
+    assert fake_systemd.calls == [busctl(["getty@tty1.service"]),
+                                  LIST_UNIT_FILES + ["getty@.service", "getty@tty1.service"]]
+    template = result["units"]["getty@.service"]
+    assert (template["load_state"], template["active_state"], template["unit_file_state"]) == (
+        "loaded", None, "enabled")
+
+
+def test_without_busctl_the_manager_is_asked_with_show(fake_systemd):
+    fake_systemd.install("cron.service", active="active")
+    fake_systemd.place_mask("cron.service", "persistent")
+    with_bus = info(fake_systemd)
+    fake_systemd.calls.clear()
+    fake_systemd.busctl = False
+    assert info(fake_systemd) == with_bus
+    assert fake_systemd.calls == [["show", "--property=Id,LoadState,ActiveState", "--", "cron.service"],
+                                  LIST_UNIT_FILES + ["cron.service"]]

@@ -8,6 +8,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import 
     UnitChoice,
     check_request,
     plan_masking,
+    trigger_choice,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import Scope
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup import (
@@ -34,8 +35,12 @@ def entry(directory, name, kind):
     return Entry(name, directory.rstrip("/"), LAYERS[directory], kind, target, target, None)
 
 
-def unit(name, persistent=None, runtime=None, active="inactive", load=None, fragment=None, vendor="file", extra=()):
-    """The UnitState of ``name`` and the in-memory tree it was read from."""
+def unit(name, persistent=None, runtime=None, active="inactive", load=None, vendor="file", extra=()):
+    """The UnitState of ``name`` and the in-memory tree it was read from.
+
+    A unit systemd loads from elsewhere (a transient unit) is made by an entry
+    in that directory in ``extra``: the lookup then finds it there.
+    """
     entries = [entry(d, name, k) for d, k in ((ETC, persistent), (RUN, runtime), (LIB, vendor)) if k]
     entries += list(extra)
     tree = UnitTree(SYSTEM_SEARCH_PATH, {})
@@ -46,11 +51,8 @@ def unit(name, persistent=None, runtime=None, active="inactive", load=None, frag
         unit=name,
         load_state=load or lookup.load_state,
         active_state=active,
-        unit_file_state="masked" if lookup.masked else "enabled",
-        fragment_path=fragment if fragment is not None else (lookup.fragment.path if lookup.fragment else ""),
         persistent=tree.entry(ETC.rstrip("/"), name),
         runtime=tree.entry(RUN.rstrip("/"), name),
-        triggered_by=(),
         lookup=lookup,
     )
     return state, tree
@@ -62,16 +64,33 @@ def scope(manager=True, name="system", root=None, runtime_lasts=None):
     return Scope(name, SYSTEM_SEARCH_PATH, Tree(root or "/"), flags, {}, manager, runtime_lasts)
 
 
-def plan(request, *units, **kwargs):
-    """plan_masking over units made by unit(), all in one tree."""
+def merged(units):
+    """One tree with the entries of every unit made by unit()."""
     tree = UnitTree(SYSTEM_SEARCH_PATH, {})
     for _state, unit_tree in units:
         for entries in unit_tree.entries.values():
             for item in entries.values():
                 tree = tree.with_entry(item)
+    return tree
+
+
+def plan(request, *units, **kwargs):
+    """plan_masking over units made by unit(), all in one tree, all asked ``request``."""
     choice = kwargs.get("choice")
-    choices = [choice or UnitChoice(parse_unit_name(state.unit), state.unit) for state, _tree in units]
-    return plan_masking(request, choices, [state for state, _tree in units], tree, kwargs.get("scope", scope()))
+    choices = [choice or UnitChoice(parse_unit_name(state.unit), state.unit, request) for state, _tree in units]
+    return plan_masking(choices, [state for state, _tree in units], merged(units), kwargs.get("scope", scope()),
+                        kwargs.get("protect", ()))
+
+
+def plan_mixed(*asked, **kwargs):
+    """plan_masking over (request, unit()) pairs: each unit asked its own request.
+
+    A third element, where given, is the name the unit was asked by.
+    """
+    choices = [UnitChoice(parse_unit_name(item[2] if len(item) > 2 else item[1][0].unit), item[1][0].unit, item[0])
+               for item in asked]
+    units = [item[1] for item in asked]
+    return plan_masking(choices, [state for state, _tree in units], merged(units), scope(), kwargs.get("protect", ()))
 
 
 def expected(result, unit_name):
@@ -115,15 +134,19 @@ def test_each_layer_combination(request_, persistent, runtime, expected_actions,
 
 def test_expected_state_after_masking():
     after = expected(plan(MASK_RUNTIME, unit("a.service", active="active")), "a.service")
-    assert (after.load_state, after.unit_file_state, after.active_state) == ("masked", "masked-runtime", "active")
+    assert (after.load_state, after.active_state, after.mask) == ("masked", "active", "runtime")
+    # The runtime mask is what systemd will load the unit from.
+    assert after.loaded_from == RUN + "a.service"
+    assert after.lookup.fragment.layer == "runtime"
+    assert after.unit_file_state is None
 
 
 def test_expected_state_after_unmasking_leaves_what_systemd_decides_open():
     after = expected(plan(UNMASK, unit("a.service", "mask")), "a.service")
     assert after.load_state is None
-    assert after.unit_file_state is None
     assert after.active_state == "inactive"
     assert after.lookup.load_state == "loaded"
+    assert after.loaded_from == LIB + "a.service"
 
 
 def test_now_stops_running_units_masked_or_not():
@@ -254,18 +277,17 @@ def test_protected_units_are_refused_through_aliases_templates_and_triggers():
                   "systemd-resolved.service", LIB + "systemd-resolved.service", None)
     alias_state = unit("dbus-org.freedesktop.resolve1.service", vendor=None, extra=[alias])
     tty1 = unit("getty@tty1.service", vendor=None, extra=[entry(LIB, "getty@.service", "file")])
-    protect = MASK._replace(protect=["systemd-resolved.service", "getty@.service"])
     with pytest.raises(PlanError) as info:
-        plan(protect, resolved, alias_state, tty1)
+        plan(MASK, resolved, alias_state, tty1, protect=["systemd-resolved.service", "getty@.service"])
     problems = info.value.problems
     assert sorted(problems) == ["dbus-org.freedesktop.resolve1.service", "getty@tty1.service", "systemd-resolved.service"]
     assert "through systemd-resolved.service" in problems["dbus-org.freedesktop.resolve1.service"]
     assert "through getty@.service" in problems["getty@tty1.service"]
-    trigger = UnitChoice(parse_unit_name("ssh.socket"), "ssh.socket", trigger_of=("ssh.service",))
+    trigger = trigger_choice("ssh.socket", ["ssh.service"], MASK)
     with pytest.raises(PlanError) as info:
-        plan(MASK._replace(protect=["ssh.socket"]), unit("ssh.socket"), choice=trigger)
+        plan(MASK, unit("ssh.socket"), choice=trigger, protect=["ssh.socket"])
     assert "it came in as a trigger of ssh.service" in info.value.problems["ssh.socket"]
-    assert plan(UNMASK._replace(protect=["ssh.socket"]), unit("ssh.socket", persistent="mask")).has_changes
+    assert plan(UNMASK, unit("ssh.socket", persistent="mask"), protect=["ssh.socket"]).has_changes
 
 
 def test_a_mask_systemd_does_not_honour_is_not_taken_for_done():
@@ -276,3 +298,138 @@ def test_a_mask_systemd_does_not_honour_is_not_taken_for_done():
     with pytest.raises(PlanError) as info:
         plan(MASK, transient)
     assert "would still load it from /run/systemd/transient/run-y.service" in info.value.problems["run-y.service"]
+
+
+def test_unit_loaded_from_a_directory_between_the_two_mask_directories_takes_only_a_persistent_mask():
+    # /etc/systemd/system.attached (portable services) comes after /etc/systemd/system
+    # and before /run/systemd/system: a runtime mask cannot win over it.
+    attached = Entry("portable.service", "/etc/systemd/system.attached", "attached", "file", None, None, None)
+    state = unit("portable.service", vendor=None, extra=[attached])
+    with pytest.raises(PlanError) as info:
+        plan(MASK_RUNTIME, state)
+    assert ("/etc/systemd/system.attached/portable.service, which outranks /run/systemd/system"
+            in info.value.problems["portable.service"])
+    assert plan(MASK, state).mask_persistent == ["portable.service"]
+
+
+def test_each_unit_gets_the_actions_of_its_own_request():
+    result = plan_mixed(
+        (MASK, unit("a.service")),
+        (MASK_RUNTIME, unit("b.service")),
+        (UNMASK, unit("c.service", persistent="mask", runtime="mask")),
+        (UNMASK_RUNTIME, unit("d.service", persistent="mask", runtime="mask")),
+        (MASK_NOW, unit("e.service", active="active")),
+        (MASK, unit("f.service", active="active")),
+    )
+    assert actions(result) == {
+        "mask_persistent": ["a.service", "e.service", "f.service"],
+        "mask_runtime": ["b.service"],
+        "unmask_persistent": ["c.service"],
+        "unmask_runtime": ["c.service", "d.service"],
+        "stop": ["e.service"],
+    }
+    assert [r.choice.request for r in result.records] == [MASK, MASK_RUNTIME, UNMASK, UNMASK_RUNTIME, MASK_NOW, MASK]
+    assert [expected(result, u).mask for u in ("a.service", "b.service", "c.service", "d.service")] == [
+        "persistent", "runtime", "none", "persistent"]
+    assert expected(result, "e.service").active_state == "inactive"
+    assert expected(result, "f.service").active_state == "active"
+
+
+@pytest.mark.parametrize(("first", "second", "words"), [
+    (MASK, MASK_RUNTIME, "masked (as a.service), and masked at runtime (as a.service)"),
+    (MASK, MASK_NOW, "masked (as a.service), and masked and stopped (as a.service)"),
+    (MASK_RUNTIME, UNMASK_RUNTIME, "masked at runtime (as a.service), and unmasked at runtime (as a.service)"),
+    (UNMASK, UNMASK_RUNTIME, "unmasked (as a.service), and unmasked at runtime (as a.service)"),
+    (UNMASK, MASK, "unmasked (as a.service), and masked (as a.service)"),
+])
+def test_a_unit_asked_two_different_things_is_refused_naming_both(first, second, words):
+    with pytest.raises(PlanError) as info:
+        plan_mixed((first, unit("a.service", active="active")), (second, unit("a.service", active="active")),
+                   (MASK, unit("b.service")))
+    assert list(info.value.problems) == ["a.service"]
+    assert info.value.problems["a.service"].startswith("asked twice with different options: " + words)
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    (MASK, MASK._replace(triggers=True)),
+    (MASK, MASK._replace(on_link="follow")),
+    (MASK_NOW, MASK_NOW._replace(on_link="replace")),
+    (UNMASK, UNMASK._replace(on_link="follow", triggers=True)),
+])
+def test_a_unit_asked_the_same_twice_is_planned_once(first, second):
+    result = plan_mixed((first, unit("a.service", persistent="mask" if first.state == "unmasked" else None,
+                                     active="active")),
+                        (second, unit("a.service", persistent="mask" if first.state == "unmasked" else None,
+                                      active="active")))
+    planned = actions(result)
+    assert all(units == ["a.service"] for units in planned.values()) and planned
+    assert len(result.records) == 2
+    assert result.records[0].expected == result.records[1].expected
+
+
+def test_an_alias_asked_other_than_its_unit_is_named_as_such():
+    alias = Entry("sshd.service", ETC.rstrip("/"), "persistent", "alias", "ssh.service", LIB + "ssh.service", None)
+    ssh = unit("ssh.service", extra=[alias])
+    with pytest.raises(PlanError) as info:
+        plan_mixed((MASK, ssh, "sshd"), (UNMASK, ssh, "ssh"))
+    assert info.value.problems["ssh.service"].startswith(
+        "asked twice with different options: masked (through sshd), and unmasked (as ssh)")
+
+
+def test_a_trigger_two_requests_share_is_named_as_a_trigger_of_each():
+    socket = unit("cups.socket")
+    choices = [trigger_choice("cups.socket", ["cups.service"], MASK),
+               trigger_choice("cups.socket", ["cups-browsed.service"], MASK_RUNTIME)]
+    with pytest.raises(PlanError) as info:
+        plan_masking(choices, [socket[0], socket[0]], socket[1], scope())
+    assert info.value.problems["cups.socket"].startswith(
+        "asked twice with different options: masked (as a trigger of cups.service), and masked at "
+        "runtime (as a trigger of cups-browsed.service)")
+
+
+def test_units_with_nothing_to_do_are_expected_as_they_were():
+    # The apply step reads again only what the plan expects to change.
+    result = plan_mixed(
+        (MASK, unit("kept.service", persistent="mask", active="active")),
+        (MASK_RUNTIME, unit("covered.service", persistent="mask")),
+        (UNMASK, unit("free.service")),
+        (MASK, unit("new.service")),
+    )
+    assert [r.expected == r.before for r in result.records] == [True, True, True, False]
+
+
+def test_an_instance_follows_its_template_unmasked_in_the_same_plan():
+    template_mask = entry(ETC, "getty@.service", "mask")
+    template = unit("getty@.service", persistent="mask")
+    instance = unit("getty@tty1.service", vendor=None, extra=[template_mask, entry(LIB, "getty@.service", "file")])
+    assert instance[0].load_state == "masked"
+    result = plan_mixed((UNMASK, template), (UNMASK, instance))
+    assert actions(result) == {"unmask_persistent": ["getty@.service"]}
+    after = expected(result, "getty@tty1.service")
+    # No action of its own, but systemd loads it differently once the template is unmasked.
+    assert after.load_state is None
+    assert after.lookup.load_state == "loaded"
+    assert after != result.records[1].before
+
+
+def test_an_instance_follows_its_template_masked_in_the_same_plan():
+    template = unit("getty@.service")
+    instance = unit("getty@tty1.service", vendor=None, extra=[entry(LIB, "getty@.service", "file")])
+    assert instance[0].load_state == "loaded"
+    result = plan_mixed((MASK, template), (UNMASK_RUNTIME, instance))
+    assert actions(result) == {"mask_persistent": ["getty@.service"]}
+    after = expected(result, "getty@tty1.service")
+    assert after.load_state == "masked"
+    assert after.mask == "none"
+    assert after.loaded_from == ETC + "getty@.service"
+
+
+def test_protect_refuses_masks_only_whichever_request_asks_them():
+    ssh = unit("ssh.service", persistent="mask")
+    assert plan_mixed((MASK, unit("cron.service")), (UNMASK, ssh), protect=["ssh.service"]).unmask_persistent == [
+        "ssh.service"]
+    with pytest.raises(PlanError) as info:
+        plan_mixed((UNMASK, unit("cron.service", persistent="mask")), (MASK_RUNTIME, unit("ssh.service")),
+                   protect=["ssh.service"])
+    assert list(info.value.problems) == ["ssh.service"]
+    assert info.value.problems["ssh.service"].startswith("protected:")

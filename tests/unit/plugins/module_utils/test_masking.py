@@ -1,28 +1,58 @@
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import MaskRequest
 from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.sysguard.systemd.plugins.module_utils.masking import run_masking
+from ansible_collections.sysguard.systemd.plugins.module_utils.masking import RequestItem, run_masking
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
 
-SHOW = ["show", "--property=Id,LoadState,ActiveState,UnitFileState,FragmentPath,TriggeredBy", "--"]
+# The manager's answer for many units in one D-Bus call; `show` where that cannot be had.
+BUSCTL = ["--system", "--json=short", "--", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+          "org.freedesktop.systemd1.Manager", "ListUnitsByNames", "as"]
+SHOW = ["show", "--property=Id,LoadState,ActiveState", "--"]
+TRIGGERED_BY = ["show", "--property=TriggeredBy", "--"]
 MASK = MaskRequest("masked", runtime=False, now=False)
+MASK_RUNTIME = MaskRequest("masked", runtime=True, now=False)
+MASK_NOW = MaskRequest("masked", runtime=False, now=True)
+UNMASK = MaskRequest("unmasked", runtime=False, now=False)
+UNMASK_RUNTIME = MaskRequest("unmasked", runtime=True, now=False)
 
 
-def run(fake, names, request=MASK, check_mode=False, diff=False, scope=None):
+def busctl(*units):
+    """The argument list of the busctl read of ``units``."""
+    return BUSCTL + [str(len(units))] + list(units)
+
+
+def verbs(fake):
+    """What each call run was: "busctl" for a busctl read, else systemctl's command."""
+    return ["busctl" if call[1:4] == ["--json=short", "--", "call"] else call[0] for call in fake.calls]
+
+
+def run(fake, names, request=MASK, check_mode=False, diff=False, scope=None, protect=()):
+    """The plain form: ``name`` with one set of options."""
+    return run_items(fake, [RequestItem(None, names, request)], check_mode=check_mode, diff=diff, scope=scope,
+                     protect=protect)
+
+
+def run_items(fake, items, check_mode=False, diff=False, scope=None, protect=()):
     scope = scope or fake.scope()
-    return run_masking(Systemctl(fake, scope), names, request, scope, check_mode=check_mode, diff=diff)
+    return run_masking(Systemctl(fake, scope), items, scope, protect=protect, check_mode=check_mode, diff=diff)
+
+
+def item(index, names, request):
+    """The RequestItem of the module's units[index]."""
+    return RequestItem("units[%d]" % index, names, request)
 
 
 def test_batch_of_units_takes_one_read_one_mask_one_read(fake_systemd):
     names = ["unit%02d" % i for i in range(50)]
     result = run(fake_systemd, names)
     units = [n + ".service" for n in names]
-    assert fake_systemd.calls == [SHOW + units, ["mask", "--"] + units, SHOW + units]
+    assert fake_systemd.calls == [busctl(*units), ["mask", "--"] + units, busctl(*units)]
     assert result["changed"] is True
     assert result["masked"] == units
     assert all(fake_systemd.has_mask(u, "persistent") for u in units)
@@ -32,7 +62,7 @@ def test_second_run_reads_once_and_changes_nothing(fake_systemd):
     run(fake_systemd, ["cron", "atd"])
     fake_systemd.calls.clear()
     result = run(fake_systemd, ["cron", "atd"])
-    assert fake_systemd.calls == [SHOW + ["cron.service", "atd.service"]]
+    assert fake_systemd.calls == [busctl("cron.service", "atd.service")]
     assert result["changed"] is False
     assert (result["masked"], result["unmasked"], result["stopped"]) == ([], [], [])
 
@@ -43,9 +73,11 @@ def test_now_masks_then_stops_only_running_units(fake_systemd):
     fake_systemd.install("old.service", active="active")
     fake_systemd.place_mask("old.service", "persistent")
     result = run(fake_systemd, ["cron", "atd", "old"], MaskRequest("masked", runtime=False, now=True))
-    assert fake_systemd.calls[1:3] == [
+    assert fake_systemd.calls[1:] == [
         ["mask", "--", "cron.service", "atd.service"],
         ["stop", "--", "cron.service", "old.service"],
+        # old.service was masked already, but stopping it is a change: it is read again.
+        busctl("cron.service", "atd.service", "old.service"),
     ]
     assert result["stopped"] == ["cron.service", "old.service"]
     assert result["masked"] == ["cron.service", "atd.service"]
@@ -57,7 +89,7 @@ def test_now_masks_then_stops_only_running_units(fake_systemd):
 def test_runtime_mask_goes_to_run_and_persistent_mask_satisfies_it(fake_systemd):
     fake_systemd.place_mask("kept.service", "persistent")
     result = run(fake_systemd, ["new", "kept"], MaskRequest("masked", runtime=True, now=False))
-    assert fake_systemd.calls[1] == ["mask", "--runtime", "--", "new.service"]
+    assert fake_systemd.calls[1:] == [["mask", "--runtime", "--", "new.service"], busctl("new.service")]
     assert fake_systemd.has_mask("new.service", "runtime")
     assert not fake_systemd.has_mask("new.service", "persistent")
     assert result["masked"] == ["new.service"]
@@ -68,9 +100,10 @@ def test_full_unmask_removes_both_layers_with_one_reload(fake_systemd):
     fake_systemd.place_mask("both.service", "runtime")
     fake_systemd.place_mask("rt.service", "runtime")
     result = run(fake_systemd, ["both", "rt", "none"], MaskRequest("unmasked", runtime=False, now=False))
-    assert fake_systemd.calls[1:3] == [
+    assert fake_systemd.calls[1:] == [
         ["unmask", "--runtime", "--no-reload", "--", "both.service", "rt.service"],
         ["unmask", "--", "both.service"],
+        busctl("both.service", "rt.service"),
     ]
     assert result["unmasked"] == ["both.service", "rt.service"]
     for unit in ("both.service", "rt.service"):
@@ -91,7 +124,7 @@ def test_runtime_unmask_keeps_persistent_masks(fake_systemd):
 def test_check_mode_reports_the_plan_and_runs_only_the_read(fake_systemd):
     fake_systemd.install("cron.service", active="active")
     result = run(fake_systemd, ["cron"], MaskRequest("masked", runtime=False, now=True), check_mode=True, diff=True)
-    assert fake_systemd.calls == [SHOW + ["cron.service"]]
+    assert fake_systemd.calls == [busctl("cron.service")]
     assert not fake_systemd.has_mask("cron.service", "persistent")
     assert result["changed"] is True
     assert result["masked"] == ["cron.service"]
@@ -99,8 +132,8 @@ def test_check_mode_reports_the_plan_and_runs_only_the_read(fake_systemd):
     assert result["diff"] == [{
         "before_header": "cron.service (before)",
         "after_header": "cron.service (after)",
-        "before": "load_state: loaded\nactive_state: active\nunit_file_state: enabled\nmask: none\n",
-        "after": "load_state: masked\nactive_state: inactive\nunit_file_state: masked\nmask: persistent\n",
+        "before": "load_state: loaded\nactive_state: active\nmask: none\n",
+        "after": "load_state: masked\nactive_state: inactive\nmask: persistent\n",
     }]
 
 
@@ -124,14 +157,16 @@ def test_alias_link_followed_masks_its_unit_and_stays_idempotent(fake_systemd):
     fake_systemd.alias("sshd.service", "ssh.service")
     follow = MASK._replace(on_link="follow")
     result = run(fake_systemd, ["sshd"], follow)
-    assert fake_systemd.calls[1] == ["mask", "--", "ssh.service"]
+    assert fake_systemd.calls == [busctl("ssh.service"), ["mask", "--", "ssh.service"], busctl("ssh.service")]
     unit = result["units"][0]
     assert (unit["name"], unit["unit"]) == ("sshd", "ssh.service")
     assert unit["link"] == {"path": "/etc/systemd/system/sshd.service", "kind": "alias",
                             "target": "/usr/lib/systemd/system/ssh.service", "action": "follow"}
+    fake_systemd.calls.clear()
     result = run(fake_systemd, ["sshd", "ssh"], follow)
     assert result["changed"] is False
     assert [u["unit"] for u in result["units"]] == ["ssh.service", "ssh.service"]
+    assert verbs(fake_systemd) == ["busctl"]
 
 
 def test_alias_link_replaced_masks_only_the_name(fake_systemd):
@@ -157,25 +192,27 @@ def test_linked_unit_file_is_refused_even_when_following(fake_systemd, tmp_path)
         with pytest.raises(ModuleFailure) as info:
             run(fake_systemd, ["foo"], MASK._replace(on_link=on_link))
         assert "linked unit file" in info.value.msg and "on_link=replace" in info.value.msg
-    assert [c[0] for c in fake_systemd.calls if c[0] != "show"] == []
+    assert fake_systemd.calls == []
     result = run(fake_systemd, ["foo"], MASK._replace(on_link="replace"))
     assert result["masked"] == ["foo.service"]
     assert fake_systemd.has_mask("foo.service", "persistent")
     assert os.path.exists(os.path.join(fake_systemd.root, "opt/app/foo-1.2.service"))
 
 
-def test_templates_are_read_with_list_unit_files(fake_systemd):
+def test_templates_are_read_from_the_lookup_not_the_manager(fake_systemd):
+    # The manager refuses a template name; its lookup on disk answers instead.
     fake_systemd.install("getty@.service")
     fake_systemd.place_unit_file("getty@.service")
     result = run(fake_systemd, ["getty@.service", "getty@tty1"])
-    assert fake_systemd.calls[:2] == [
-        SHOW + ["getty@tty1.service"],
-        ["list-unit-files", "--no-legend", "--full", "--", "getty@.service"],
+    assert fake_systemd.calls == [
+        busctl("getty@tty1.service"),
+        ["mask", "--", "getty@.service", "getty@tty1.service"],
+        busctl("getty@tty1.service"),
     ]
-    assert fake_systemd.calls[2] == ["mask", "--", "getty@.service", "getty@tty1.service"]
     template = result["units"][0]
-    assert template["before"] == {"load_state": "loaded", "active_state": None, "unit_file_state": "enabled", "mask": "none"}
-    assert template["after"]["load_state"] == "masked"
+    assert template["before"] == {"load_state": "loaded", "active_state": None, "mask": "none"}
+    assert template["after"] == {"load_state": "masked", "active_state": None, "mask": "persistent"}
+    assert result["units"][1]["after"]["load_state"] == "masked"
 
 
 def test_invalid_names_fail_before_any_command(fake_systemd):
@@ -190,7 +227,7 @@ def test_blocking_file_fails_after_the_read_only(fake_systemd):
     fake_systemd.place_unit_file("local.service", layer="persistent")
     with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["cron", "local"])
-    assert [c[0] for c in fake_systemd.calls] == ["show"]
+    assert fake_systemd.calls == [busctl("cron.service", "local.service")]
     assert "local.service" in info.value.msg and "a unit file" in info.value.msg
     assert not fake_systemd.has_mask("cron.service", "persistent")
 
@@ -200,14 +237,14 @@ def test_without_a_manager_units_are_read_from_their_files(fake_systemd):
     fake_systemd.place_unit_file("cron.service")
     offline = fake_systemd.scope(manager=False, flags=["--root=/srv/image"])
     result = run(fake_systemd, ["cron", "telnet.socket"], scope=offline)
+    # Nothing to ask but the files: the only command is the change.
     assert fake_systemd.calls == [
-        ["--root=/srv/image", "list-unit-files", "--no-legend", "--full", "--", "cron.service", "telnet.socket"],
         ["--root=/srv/image", "mask", "--no-reload", "--", "cron.service", "telnet.socket"],
-        ["--root=/srv/image", "list-unit-files", "--no-legend", "--full", "--", "cron.service", "telnet.socket"],
     ]
     assert result["masked"] == ["cron.service", "telnet.socket"]
-    assert result["units"][0]["before"] == {
-        "load_state": "loaded", "active_state": None, "unit_file_state": "enabled", "mask": "none"}
+    assert result["units"][0]["before"] == {"load_state": "loaded", "active_state": None, "mask": "none"}
+    assert result["units"][0]["after"] == {"load_state": "masked", "active_state": None, "mask": "persistent"}
+    assert result["units"][1]["before"]["load_state"] == "not-found"
     assert result["units"][1]["after"]["load_state"] == "masked"
 
 
@@ -218,11 +255,13 @@ def test_triggers_are_masked_with_their_units_in_the_same_call(fake_systemd):
     fake_systemd.triggers["cups.service"] = ["cups.socket", "cups.path"]
     request = MaskRequest("masked", runtime=False, now=True, triggers=True)
     result = run(fake_systemd, ["cups", "atd"], request)
-    assert fake_systemd.calls[:4] == [
-        SHOW + ["cups.service", "atd.service"],
-        SHOW + ["cups.socket", "cups.path"],
+    assert fake_systemd.calls == [
+        busctl("cups.service", "atd.service"),
+        TRIGGERED_BY + ["cups.service", "atd.service"],
+        busctl("cups.socket", "cups.path"),
         ["mask", "--", "cups.service", "atd.service", "cups.socket", "cups.path"],
         ["stop", "--", "cups.service", "cups.socket", "cups.path"],
+        busctl("cups.service", "atd.service", "cups.socket", "cups.path"),
     ]
     assert result["triggers"] == ["cups.socket", "cups.path"]
     assert result["units"][2]["trigger_of"] == ["cups.service"]
@@ -289,7 +328,7 @@ def test_a_failed_change_reloads_the_manager_for_the_changes_before_it(fake_syst
     monkeypatch.setattr(fake_systemd, "_unmask", fail_persistent)
     with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["a"], MaskRequest("unmasked", runtime=False, now=False))
-    assert [c[0] for c in fake_systemd.calls] == ["show", "unmask", "unmask", "daemon-reload", "show"]
+    assert verbs(fake_systemd) == ["busctl", "unmask", "unmask", "daemon-reload", "busctl"]
     assert fake_systemd.calls[1] == ["unmask", "--runtime", "--no-reload", "--", "a.service"]
     assert "Access denied" in info.value.msg
     assert info.value.result["unmasked"] == ["a.service"]
@@ -307,7 +346,7 @@ def test_unmask_that_leaves_the_unit_masked_fails_verification(fake_systemd, mon
 
 def test_protected_names_are_checked_as_full_unit_names(fake_systemd):
     with pytest.raises(ModuleFailure) as info:
-        run(fake_systemd, ["ssh", "cron"], MASK._replace(protect=["ssh"]))
+        run(fake_systemd, ["ssh", "cron"], protect=["ssh"])
     assert "ssh.service: protected" in info.value.msg
     assert not fake_systemd.has_mask("cron.service", "persistent")
 
@@ -361,20 +400,24 @@ def test_a_failing_first_call_still_reloads_for_what_it_wrote(fake_systemd):
     fake_systemd.fail["mask"] = (1, "", "Failed to mask unit: File exists")
     with pytest.raises(ModuleFailure):
         run(fake_systemd, ["a", "b"])
-    assert [c[0] for c in fake_systemd.calls] == ["show", "mask", "daemon-reload", "show"]
+    assert verbs(fake_systemd) == ["busctl", "mask", "daemon-reload", "busctl"]
+    assert fake_systemd.calls[-1] == busctl("a.service", "b.service")
 
 
 def test_a_change_that_cannot_be_read_back_reports_what_was_done(fake_systemd, monkeypatch):
-    show = fake_systemd._show
+    # Once the mask is made, neither busctl nor its fallback, show, can be read.
+    def answer_until_masked(read):
+        def answer(*args):
+            if any(c[0] == "mask" for c in fake_systemd.calls):
+                return 1, "", "Failed to connect to bus"
+            return read(*args)
+        return answer
 
-    def show_once(options, units):
-        if any(c[0] == "mask" for c in fake_systemd.calls):
-            return 1, "", "Failed to connect to bus"
-        return show(options, units)
-
-    monkeypatch.setattr(fake_systemd, "_show", show_once)
+    monkeypatch.setattr(fake_systemd, "_busctl", answer_until_masked(fake_systemd._busctl))
+    monkeypatch.setattr(fake_systemd, "_show", answer_until_masked(fake_systemd._show))
     with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["cron"])
+    assert verbs(fake_systemd) == ["busctl", "mask", "busctl", "show"]
     assert "could not be read back" in info.value.msg
     assert info.value.result["changed"] is True
     assert info.value.result["masked"] == ["cron.service"]
@@ -403,13 +446,13 @@ def test_perpetual_units_cannot_be_masked(fake_systemd):
 
 def test_masking_a_template_is_refused_when_an_instance_is_protected(fake_systemd):
     with pytest.raises(ModuleFailure) as info:
-        run(fake_systemd, ["getty@.service"], MASK._replace(protect=["getty@tty1.service"]))
+        run(fake_systemd, ["getty@.service"], protect=["getty@tty1.service"])
     assert "getty@.service: protected (through getty@tty1.service)" in info.value.msg
 
 
 def test_an_invalid_protected_name_is_named_as_such(fake_systemd):
     with pytest.raises(ModuleFailure) as info:
-        run(fake_systemd, ["cron"], MASK._replace(protect=["bad name"]))
+        run(fake_systemd, ["cron"], protect=["bad name"])
     assert "protect: invalid unit name" in info.value.msg
 
 
@@ -430,4 +473,402 @@ def test_a_link_systemd_skips_still_blocks_the_mask_before_any_change(fake_syste
         run(fake_systemd, ["cron", "foo.mount"])
     assert "/etc/systemd/system/foo.mount already exists and is a link to" in info.value.msg
     assert "which systemd skips" in info.value.msg
-    assert [c[0] for c in fake_systemd.calls] == ["show"]
+    assert verbs(fake_systemd) == ["busctl"]
+
+
+# The read: one busctl call, or show where busctl cannot answer.
+
+def _scene(fake):
+    fake.install("cron.service", active="active")
+    fake.install("atd.service", active="active")
+    fake.place_mask("atd.service", "persistent")
+    fake.install("rsync.service")
+    return ["cron", "atd", "rsync", "telnet.socket"]
+
+
+def _without_commands(result):
+    return dict((key, value) for key, value in result.items() if key != "commands")
+
+
+def test_the_read_is_one_busctl_call_reported_with_its_path(fake_systemd):
+    result = run(fake_systemd, _scene(fake_systemd), MASK_NOW)
+    units = ["cron.service", "atd.service", "rsync.service", "telnet.socket"]
+    assert fake_systemd.calls == [
+        busctl(*units),
+        ["mask", "--", "cron.service", "rsync.service", "telnet.socket"],
+        ["stop", "--", "cron.service", "atd.service"],
+        busctl(*units),
+    ]
+    assert result["commands"][0] == ["/usr/bin/busctl"] + busctl(*units)
+    assert result["commands"][1][0] == "/usr/bin/systemctl"
+    assert result["stopped"] == ["cron.service", "atd.service"]
+
+
+@pytest.mark.parametrize("broken", ["no busctl", "no bus", "not json", "another shape"])
+def test_where_busctl_cannot_answer_show_does_with_the_same_result(make_fake, monkeypatch, broken):
+    with_bus = make_fake()
+    expected = run(with_bus, _scene(with_bus), MASK_NOW)
+    fake = make_fake()
+    names = _scene(fake)
+    if broken == "no busctl":
+        fake.busctl = False
+    elif broken == "no bus":
+        fake.bus = False
+    else:
+        answer = "Failed to connect" if broken == "not json" else '{"type": "a(ssssssouso)", "data": []}'
+        monkeypatch.setattr(fake, "_busctl", lambda argv: (0, answer, ""))
+    result = run(fake, names, MASK_NOW)
+    assert _without_commands(result) == _without_commands(expected)
+    assert all(fake.has_mask(u, "persistent") for u in ("cron.service", "rsync.service", "telnet.socket"))
+    units = ["cron.service", "atd.service", "rsync.service", "telnet.socket"]
+    changes = [["mask", "--", "cron.service", "rsync.service", "telnet.socket"],
+               ["stop", "--", "cron.service", "atd.service"]]
+    if broken == "no busctl":
+        assert fake.calls == [SHOW + units] + changes + [SHOW + units]
+    else:
+        # busctl was tried, and is reported; show asked the same question.
+        assert fake.calls == [busctl(*units), SHOW + units] + changes + [busctl(*units), SHOW + units]
+        assert result["commands"][0][0] == "/usr/bin/busctl"
+        assert result["commands"][1][0] == "/usr/bin/systemctl"
+
+
+def test_without_busctl_a_second_run_is_one_show(fake_systemd):
+    fake_systemd.busctl = False
+    run(fake_systemd, ["cron", "atd"])
+    fake_systemd.calls.clear()
+    assert run(fake_systemd, ["cron", "atd"])["changed"] is False
+    assert fake_systemd.calls == [SHOW + ["cron.service", "atd.service"]]
+
+
+def test_a_manager_that_answers_for_other_units_fails_before_any_change(fake_systemd, monkeypatch):
+    read = fake_systemd._busctl
+
+    def one_row_short(argv):
+        rc, out, err = read(argv)
+        answer = json.loads(out)
+        answer["data"][0] = answer["data"][0][:-1]
+        return rc, json.dumps(answer), err
+
+    monkeypatch.setattr(fake_systemd, "_busctl", one_row_short)
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["cron", "atd"])
+    assert "nothing was changed: the manager answered for 1 units, asked for 2" in info.value.msg
+    assert verbs(fake_systemd) == ["busctl"]
+    assert not fake_systemd.has_mask("cron.service", "persistent")
+
+
+def test_the_user_manager_is_asked_on_the_user_bus(fake_systemd):
+    user = fake_systemd.scope(name="user", flags=["--user"])
+    result = run(fake_systemd, ["pulseaudio"], scope=user)
+    assert fake_systemd.calls == [
+        ["--user"] + busctl("pulseaudio.service")[1:],
+        ["--user", "mask", "--", "pulseaudio.service"],
+        ["--user"] + busctl("pulseaudio.service")[1:],
+    ]
+    assert result["masked"] == ["pulseaudio.service"]
+
+
+def test_mask_results_leave_the_unit_file_state_out(fake_systemd):
+    fake_systemd.install("cron.service", file_state="enabled")
+    result = run(fake_systemd, ["cron"], diff=True)
+    assert set(result["units"][0]["before"]) == {"load_state", "active_state", "mask"}
+    assert set(result["units"][0]["after"]) == {"load_state", "active_state", "mask"}
+    assert "list-unit-files" not in verbs(fake_systemd)
+    assert "unit_file_state" not in result["diff"][0]["before"] + result["diff"][0]["after"]
+
+
+# After the change: only what changed is read again.
+
+def test_only_the_units_that_change_are_read_again(fake_systemd):
+    fake_systemd.install("b.service", active="active")
+    fake_systemd.place_mask("b.service", "persistent")
+    fake_systemd.place_mask("d.service", "runtime")
+    result = run(fake_systemd, ["a", "b", "c", "d"], MASK_RUNTIME)
+    assert fake_systemd.calls == [
+        busctl("a.service", "b.service", "c.service", "d.service"),
+        ["mask", "--runtime", "--", "a.service", "c.service"],
+        busctl("a.service", "c.service"),
+    ]
+    assert [u["changed"] for u in result["units"]] == [True, False, True, False]
+    unchanged = result["units"][1]
+    assert unchanged["after"] == unchanged["before"] == {
+        "load_state": "masked", "active_state": "active", "mask": "persistent"}
+    assert result["masked"] == ["a.service", "c.service"]
+
+
+def test_a_run_with_nothing_to_change_is_one_read(fake_systemd):
+    fake_systemd.place_mask("a.service", "persistent")
+    fake_systemd.place_mask("b.service", "runtime")
+    result = run_items(fake_systemd, [item(0, ["a"], MASK), item(1, ["b"], MASK_RUNTIME), item(2, ["c"], UNMASK)])
+    assert fake_systemd.calls == [busctl("a.service", "b.service", "c.service")]
+    assert result["changed"] is False
+    assert all(u["before"] == u["after"] for u in result["units"])
+
+
+# Items: each with its own options, in one run.
+
+def _mixed_scene(fake):
+    fake.place_mask("g.service", "persistent")
+    fake.place_mask("d.service", "persistent")
+    fake.place_mask("e.service", "runtime")
+    fake.install("f.service", active="active")
+    return [
+        item(0, ["a", "b", "g"], MASK),
+        item(1, ["c"], MASK_RUNTIME),
+        item(2, ["d", "e"], UNMASK),
+        item(3, ["f"], MASK_NOW),
+    ]
+
+
+def test_items_with_different_options_are_one_read_one_call_per_action_one_read(fake_systemd):
+    result = run_items(fake_systemd, _mixed_scene(fake_systemd))
+    assert fake_systemd.calls == [
+        busctl("a.service", "b.service", "g.service", "c.service", "d.service", "e.service", "f.service"),
+        ["unmask", "--runtime", "--no-reload", "--", "e.service"],
+        ["unmask", "--no-reload", "--", "d.service"],
+        ["mask", "--no-reload", "--", "a.service", "b.service", "f.service"],
+        ["mask", "--runtime", "--", "c.service"],
+        ["stop", "--", "f.service"],
+        # g.service was masked already: it is not read again.
+        busctl("a.service", "b.service", "c.service", "d.service", "e.service", "f.service"),
+    ]
+    assert result["changed"] is True
+    assert result["masked"] == ["a.service", "b.service", "c.service", "f.service"]
+    assert result["unmasked"] == ["d.service", "e.service"]
+    assert result["stopped"] == ["f.service"]
+    assert [u["after"]["mask"] for u in result["units"]] == [
+        "persistent", "persistent", "persistent", "runtime", "none", "none", "persistent"]
+    assert fake_systemd.has_mask("c.service", "runtime") and not fake_systemd.has_mask("c.service", "persistent")
+    assert fake_systemd.active["f.service"] == "inactive"
+
+
+def test_check_mode_with_items_changes_nothing_and_reports_the_plan(make_fake):
+    real = make_fake()
+    applied = run_items(real, _mixed_scene(real), diff=True)
+    fake = make_fake()
+    result = run_items(fake, _mixed_scene(fake), check_mode=True, diff=True)
+    assert fake.calls == [busctl("a.service", "b.service", "g.service", "c.service", "d.service", "e.service",
+                                 "f.service")]
+    assert not any(fake.has_mask(u, "persistent") or fake.has_mask(u, "runtime") for u in "abcf")
+    assert fake.has_mask("d.service", "persistent") and fake.has_mask("e.service", "runtime")
+    assert fake.active["f.service"] == "active"
+    for key in ("changed", "masked", "unmasked", "stopped", "triggers"):
+        assert result[key] == applied[key], key
+    assert [u["changed"] for u in result["units"]] == [u["changed"] for u in applied["units"]]
+    assert [u["after"]["mask"] for u in result["units"]] == [u["after"]["mask"] for u in applied["units"]]
+    assert [d["before_header"] for d in result["diff"]] == [d["before_header"] for d in applied["diff"]]
+
+
+def test_a_unit_in_two_items_with_different_options_is_refused_naming_both(fake_systemd):
+    items = [item(0, ["cron", "atd"], MASK), item(1, ["rsync", "cron.service"], MASK_RUNTIME)]
+    with pytest.raises(ModuleFailure) as info:
+        run_items(fake_systemd, items)
+    assert ("cron.service: asked twice with different options: masked (as cron), and masked at runtime "
+            "(as cron.service)") in info.value.msg
+    assert "nothing was changed" in info.value.msg
+    assert verbs(fake_systemd) == ["busctl"]
+    assert not any(fake_systemd.has_mask(u, layer) for u in ("cron.service", "atd.service", "rsync.service")
+                   for layer in ("persistent", "runtime"))
+
+
+def test_an_alias_and_its_unit_in_two_items_must_agree(fake_systemd):
+    fake_systemd.install("ssh.service", active="active")
+    fake_systemd.place_unit_file("ssh.service")
+    fake_systemd.alias("sshd.service", "ssh.service")
+    fake_systemd.place_mask("ssh.service", "runtime")
+    items = [item(0, ["sshd"], MASK._replace(on_link="follow")), item(1, ["ssh"], UNMASK)]
+    with pytest.raises(ModuleFailure) as info:
+        run_items(fake_systemd, items)
+    assert "ssh.service: asked twice with different options: masked (through sshd), and unmasked (as ssh)" \
+        in info.value.msg
+    assert verbs(fake_systemd) == ["busctl"]
+    assert fake_systemd.has_mask("ssh.service", "runtime")
+
+
+def test_a_unit_in_two_items_with_the_same_options_is_planned_once(fake_systemd):
+    items = [item(0, ["cron"], MASK), item(1, ["cron.service", "atd"], MASK._replace(on_link="follow"))]
+    result = run_items(fake_systemd, items)
+    assert [c for c in fake_systemd.calls if c[0] == "mask"] == [["mask", "--", "cron.service", "atd.service"]]
+    assert [(u["name"], u["unit"], u["changed"]) for u in result["units"]] == [
+        ("cron", "cron.service", True), ("cron.service", "cron.service", True), ("atd", "atd.service", True)]
+    assert result["masked"] == ["cron.service", "atd.service"]
+
+
+def test_problems_of_items_are_pointed_at_their_item_before_anything_is_read(fake_systemd):
+    items = [item(0, ["cron"], MASK), item(1, ["getty@.service"], MASK_NOW), item(2, ["atd", "bad name"], MASK)]
+    with pytest.raises(ModuleFailure) as info:
+        run_items(fake_systemd, items)
+    assert fake_systemd.calls == []
+    assert "units[2]: invalid unit name" in info.value.msg and "'bad name'" in info.value.msg
+    assert "units[1] getty@.service: a template never runs itself" in info.value.msg
+    assert "units[0]" not in info.value.msg
+    assert info.value.result["changed"] is False
+
+
+def test_options_that_do_not_apply_are_pointed_at_their_item(fake_systemd):
+    offline = fake_systemd.scope(manager=False, flags=["--root=/srv/image"])
+    items = [item(0, ["cron"], MASK), item(1, ["atd"], MASK_RUNTIME), item(2, ["rsync"], UNMASK._replace(now=True))]
+    with pytest.raises(ModuleFailure) as info:
+        run_items(fake_systemd, items, scope=offline)
+    assert "units[1] runtime: runtime=true masks in /run/systemd/system" in info.value.msg
+    assert "units[2] now: now=true stops units, which only applies with state=masked" in info.value.msg
+    assert fake_systemd.calls == []
+
+
+def _cups(fake):
+    fake.install("cups.service", active="active")
+    fake.install("cups.socket", active="active")
+    fake.install("avahi-daemon.service")
+    fake.install("avahi-daemon.socket")
+    fake.triggers["cups.service"] = ["cups.socket"]
+    fake.triggers["avahi-daemon.service"] = ["avahi-daemon.socket"]
+
+
+def test_triggers_are_taken_for_the_item_that_asks_them_with_its_request(fake_systemd):
+    _cups(fake_systemd)
+    items = [item(0, ["cups"], MASK_NOW._replace(triggers=True)), item(1, ["avahi-daemon"], MASK_RUNTIME)]
+    result = run_items(fake_systemd, items)
+    assert fake_systemd.calls == [
+        busctl("cups.service", "avahi-daemon.service"),
+        TRIGGERED_BY + ["cups.service"],
+        busctl("cups.socket"),
+        ["mask", "--no-reload", "--", "cups.service", "cups.socket"],
+        ["mask", "--runtime", "--", "avahi-daemon.service"],
+        ["stop", "--", "cups.service", "cups.socket"],
+        busctl("cups.service", "avahi-daemon.service", "cups.socket"),
+    ]
+    assert result["triggers"] == ["cups.socket"]
+    assert result["units"][2]["trigger_of"] == ["cups.service"]
+    assert result["stopped"] == ["cups.service", "cups.socket"]
+    assert fake_systemd.has_mask("cups.socket", "persistent") and not fake_systemd.has_mask("cups.socket", "runtime")
+    assert not any(fake_systemd.has_mask("avahi-daemon.socket", layer) for layer in ("persistent", "runtime"))
+
+
+def test_a_trigger_takes_a_runtime_request_too(fake_systemd):
+    _cups(fake_systemd)
+    items = [item(0, ["cups"], MASK), item(1, ["avahi-daemon"], MASK_RUNTIME._replace(triggers=True))]
+    result = run_items(fake_systemd, items)
+    assert result["triggers"] == ["avahi-daemon.socket"]
+    assert fake_systemd.has_mask("avahi-daemon.socket", "runtime")
+    assert not fake_systemd.has_mask("avahi-daemon.socket", "persistent")
+    assert not fake_systemd.has_mask("cups.socket", "persistent")
+    assert "stop" not in verbs(fake_systemd)
+
+
+def test_a_trigger_two_items_ask_different_things_of_is_refused_naming_both(fake_systemd):
+    _cups(fake_systemd)
+    fake_systemd.install("cups-browsed.service")
+    fake_systemd.triggers["cups-browsed.service"] = ["cups.socket"]
+    items = [item(0, ["cups"], MASK._replace(triggers=True)),
+             item(1, ["cups-browsed"], MASK_RUNTIME._replace(triggers=True))]
+    with pytest.raises(ModuleFailure) as info:
+        run_items(fake_systemd, items)
+    assert ("cups.socket: asked twice with different options: masked (as a trigger of cups.service), and "
+            "masked at runtime (as a trigger of cups-browsed.service)") in info.value.msg
+    assert "mask" not in verbs(fake_systemd)
+
+
+def test_protect_applies_to_the_masks_of_every_item(fake_systemd):
+    items = [item(0, ["cron"], MASK), item(1, ["ssh"], MASK_RUNTIME)]
+    with pytest.raises(ModuleFailure) as info:
+        run_items(fake_systemd, items, protect=["ssh"])
+    assert "ssh.service: protected" in info.value.msg
+    assert "cron.service" not in info.value.msg
+    assert verbs(fake_systemd) == ["busctl"]
+    assert not fake_systemd.has_mask("cron.service", "persistent")
+    fake_systemd.place_mask("ssh.service", "runtime")
+    result = run_items(fake_systemd, [item(0, ["cron"], MASK), item(1, ["ssh"], UNMASK)], protect=["ssh"])
+    assert (result["masked"], result["unmasked"]) == (["cron.service"], ["ssh.service"])
+
+
+def test_an_instance_whose_template_is_unmasked_is_read_again_and_verified(fake_systemd):
+    # The instance has no mask of its own: it was masked through its template.
+    fake_systemd.install("getty@.service")
+    fake_systemd.place_unit_file("getty@.service")
+    fake_systemd.place_mask("getty@.service", "persistent")
+    items = [item(0, ["getty@.service"], UNMASK), item(1, ["getty@tty1"], UNMASK_RUNTIME)]
+    result = run_items(fake_systemd, items)
+    assert fake_systemd.calls == [
+        busctl("getty@tty1.service"),
+        ["unmask", "--", "getty@.service"],
+        busctl("getty@tty1.service"),
+    ]
+    instance = result["units"][1]
+    assert instance["before"] == {"load_state": "masked", "active_state": "inactive", "mask": "none"}
+    assert instance["after"] == {"load_state": "loaded", "active_state": "inactive", "mask": "none"}
+    assert instance["changed"] is True
+    assert result["unmasked"] == ["getty@.service"]
+
+
+def test_an_instance_whose_template_is_masked_is_read_again_and_verified(fake_systemd):
+    fake_systemd.install("getty@.service")
+    fake_systemd.place_unit_file("getty@.service")
+    items = [item(0, ["getty@.service"], MASK), item(1, ["getty@tty1"], UNMASK_RUNTIME)]
+    result = run_items(fake_systemd, items)
+    assert fake_systemd.calls[-1] == busctl("getty@tty1.service")
+    assert result["units"][1]["after"]["load_state"] == "masked"
+    assert result["masked"] == ["getty@.service"]
+
+
+def test_an_instance_that_stays_masked_through_its_template_fails_verification(fake_systemd, monkeypatch):
+    # systemctl says it removed the template's mask; the instance still loads masked.
+    fake_systemd.place_unit_file("getty@.service")
+    fake_systemd.install("getty@.service")
+    fake_systemd.place_mask("getty@.service", "persistent")
+    monkeypatch.setattr(fake_systemd, "_unmask", lambda options, units: (0, "", ""))
+    with pytest.raises(ModuleFailure) as info:
+        run_items(fake_systemd, [item(0, ["getty@.service", "getty@tty1"], UNMASK)])
+    assert "did not take effect" in info.value.msg
+    assert "getty@tty1.service: systemd still loads the unit as masked" in info.value.msg
+
+
+def test_a_trigger_shared_by_two_items_asking_the_same_is_taken_once(fake_systemd):
+    fake_systemd.install("cups.service")
+    fake_systemd.install("cups-browsed.service")
+    fake_systemd.install("cups.socket")
+    fake_systemd.triggers["cups.service"] = ["cups.socket"]
+    fake_systemd.triggers["cups-browsed.service"] = ["cups.socket"]
+    # on_link differs, but asks nothing different of a trigger.
+    items = [item(0, ["cups"], MASK._replace(triggers=True)),
+             item(1, ["cups-browsed"], MASK._replace(triggers=True, on_link="follow"))]
+    result = run_items(fake_systemd, items)
+    assert result["triggers"] == ["cups.socket"]
+    assert [u["trigger_of"] for u in result["units"] if "trigger_of" in u] == [["cups.service", "cups-browsed.service"]]
+
+
+def test_a_trigger_named_in_another_item_with_other_options_is_refused(fake_systemd):
+    fake_systemd.install("cups.service")
+    fake_systemd.install("cups.socket")
+    fake_systemd.triggers["cups.service"] = ["cups.socket"]
+    items = [item(0, ["cups"], MASK._replace(triggers=True)), item(1, ["cups.socket"], MASK_RUNTIME)]
+    with pytest.raises(ModuleFailure) as info:
+        run_items(fake_systemd, items)
+    assert "cups.socket: asked twice with different options" in info.value.msg
+    assert not fake_systemd.has_mask("cups.service", "persistent")
+
+
+def test_a_trigger_named_in_another_item_asked_the_same_is_acted_on_once(fake_systemd):
+    fake_systemd.install("cups.service")
+    fake_systemd.install("cups.socket")
+    fake_systemd.triggers["cups.service"] = ["cups.socket"]
+    items = [item(0, ["cups"], MASK._replace(triggers=True)), item(1, ["cups.socket"], MASK)]
+    result = run_items(fake_systemd, items)
+    assert result["masked"] == ["cups.service", "cups.socket"]
+    assert [u["unit"] for u in result["units"]] == ["cups.service", "cups.socket"]
+
+
+def test_a_unit_named_twice_is_asked_of_the_manager_once(fake_systemd):
+    items = [item(0, ["cron"], MASK), item(1, ["cron.service"], MASK)]
+    run_items(fake_systemd, items)
+    reads = [call for call in fake_systemd.calls if call[0] == "--system"]
+    assert reads and all(call[9:] == ["1", "cron.service"] for call in reads)
+
+
+def test_unmask_where_the_manager_still_loads_a_removed_mask_is_refused(fake_systemd):
+    fake_systemd.install("cron.service")
+    fake_systemd.place_mask("cron.service", "persistent")
+    fake_systemd.stale_masked.add("cron.service")  # the manager has not been reloaded
+    os.unlink(os.path.join(fake_systemd.dirs.persistent, "cron.service"))
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["cron"], UNMASK)
+    assert "cron.service: it has no mask on disk any more, but the manager still loads it as masked" in info.value.msg
