@@ -33,6 +33,17 @@ attributes:
       - The module only reads; it never changes the host.
 """
 
+    # Both modules are in the action group named in meta/runtime.yml.
+    ACTION_GROUP = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/sysguard.systemd.masks) in C(module_defaults) to set default values for this module.
+    support: full
+    membership:
+      - sysguard.systemd.masks
+"""
+
     PLATFORM = r"""
 options: {}
 attributes:

@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - sysguard.systemd.attributes
   - sysguard.systemd.attributes.PLATFORM
+  - sysguard.systemd.attributes.ACTION_GROUP
 attributes:
   check_mode:
     support: full

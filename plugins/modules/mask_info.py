@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - sysguard.systemd.attributes
   - sysguard.systemd.attributes.INFO_MODULE
   - sysguard.systemd.attributes.PLATFORM
+  - sysguard.systemd.attributes.ACTION_GROUP
 options:
   name:
     description:
