@@ -277,7 +277,7 @@ def plan_masking(choices, states, tree, scope, protect=()):
     expected = {}
     for unit, (choice, state, unit_actions) in planned.items():
         predicted = after.lookup(unit)
-        problem = _prediction_problem(choice.request, state, unit_actions, predicted, scope)
+        problem = _prediction_problem(choice.request, state, unit_actions, predicted, tree, scope)
         if problem:
             problems[unit] = problem
             continue
@@ -383,8 +383,12 @@ def _written_dir(action, scope):
     return scope.runtime_dir if action.startswith("mask_runtime") else scope.persistent_dir
 
 
-def _prediction_problem(request, state, unit_actions, predicted, scope):
-    """Why systemd would not do what the request asks of this unit, or None."""
+def _prediction_problem(request, state, unit_actions, predicted, tree, scope):
+    """Why systemd would not do what the request asks of this unit, or None.
+
+    ``tree`` is the tree as read, before the plan: a mask that is not in it is
+    one another item of the same call would make.
+    """
     if request.state == "masked":
         if not predicted.masked:
             return (
@@ -403,7 +407,12 @@ def _prediction_problem(request, state, unit_actions, predicted, scope):
                 "it has not been reloaded since the mask was removed ('systemctl daemon-reload')")
         return None
     if request.runtime:
-        return None
+        return None  # only its runtime masks were asked gone; other masks may stay
+    fragment = predicted.fragment
+    if tree.entry(fragment.directory, fragment.name) != fragment:
+        return (
+            "it would be masked by %s, which another item of this call asks for; ask "
+            "one thing of the unit and of %s" % (fragment.path, fragment.name))
     return (
         "it would stay masked by %s (%s layer), which is left alone: only links to "
         "/dev/null at the unit's own name in %s or %s are removed%s"

@@ -34,12 +34,20 @@ class Scope(namedtuple("Scope", ["name", "search_path", "tree", "flags", "enviro
     ``search_path`` is the scope's unit search path (SearchDir tuples, paths in
     ``tree``). ``flags`` go before every systemctl command; ``environment`` is
     added to its environment; ``manager`` is True when a running service manager
-    can be asked (`systemctl show`, `stop`), False when only the unit files can
+    can be asked (about its units, to stop them), False when only the unit files can
     be read. ``runtime_lasts`` is False where a runtime mask would not act: a
     tree that is not running, or a host whose /run no systemd reads.
     """
 
     __slots__ = ()
+
+    @property
+    def bus_environment(self):
+        """The bus address busctl must use to reach this scope's manager."""
+        if self.name == "user":
+            runtime_dir = self.environment.get("XDG_RUNTIME_DIR")
+            return {"DBUS_SESSION_BUS_ADDRESS": "unix:path=%s/bus" % runtime_dir} if runtime_dir else {}
+        return {"DBUS_SYSTEM_BUS_ADDRESS": "unix:path=/run/dbus/system_bus_socket"}
 
     @property
     def root(self):

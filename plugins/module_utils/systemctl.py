@@ -15,6 +15,9 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import
 # The manager's D-Bus method that loads and lists many units in one call.
 _MANAGER = ("org.freedesktop.systemd1", "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager")
 
+# systemd's load states: an answer with anything else is not read as one.
+LOAD_STATES = ("stub", "loaded", "not-found", "bad-setting", "error", "merged", "masked")
+
 # Plain, untranslated, uncoloured output that can be parsed.
 _ENVIRONMENT = {"LC_ALL": "C", "LANGUAGE": "C", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": ""}
 
@@ -45,15 +48,19 @@ class Systemctl:
         self.path = module.get_bin_path("systemctl", required=True)
         # busctl comes with systemd; where a distribution leaves it out, `show` does its work, slower.
         self.busctl = module.get_bin_path("busctl") if scope.manager else None
+        # busctl goes through the bus, systemctl (as root) straight to the manager: the bus
+        # addresses are pinned to the scope's own, so that an inherited
+        # DBUS_*_BUS_ADDRESS cannot make busctl ask another manager than systemctl acts on.
+        self._bus_environment = dict(self._environment, **scope.bus_environment)
         self.commands = []
         """Every argument list run, in order: reported back to the user."""
 
     def _run(self, args, allowed_rc=(0,)):
         return self._run_argv([self.path] + self._scope.flags + args, allowed_rc)
 
-    def _run_argv(self, argv, allowed_rc=(0,)):
+    def _run_argv(self, argv, allowed_rc=(0,), environment=None):
         self.commands.append(argv)
-        rc, stdout, stderr = self._module.run_command(argv, environ_update=self._environment)
+        rc, stdout, stderr = self._module.run_command(argv, environ_update=environment or self._environment)
         if rc not in allowed_rc:
             raise SystemctlError(argv, rc, stdout, stderr)
         return stdout
@@ -73,8 +80,8 @@ class Systemctl:
         `show` asks for each unit's properties one by one, which costs about
         1.5 ms a unit against 0.2 ms here. Templates are refused by the manager.
         busctl needs the bus (dbus-daemon or dbus-broker), which systemctl can
-        do without; where busctl is missing or the bus does not answer, `show`
-        asks the same question, slower.
+        do without; where busctl is missing, the bus does not answer, or the
+        answer is not the expected list, show_units asks the same question.
         """
         units = list(units)
         if not units:
@@ -83,10 +90,15 @@ class Systemctl:
             bus = "--user" if "--user" in self._scope.flags else "--system"
             try:
                 out = self._run_argv([self.busctl, bus, "--json=short", "--", "call"] + list(_MANAGER)
-                                     + ["ListUnitsByNames", "as", str(len(units))] + units)
-                return [(row[0], row[2], row[3]) for row in json.loads(out)["data"][0]]
+                                     + ["ListUnitsByNames", "as", str(len(units))] + units,
+                                     environment=self._bus_environment)
+                return _listed_units(json.loads(out)["data"][0])
             except (SystemctlError, ValueError, KeyError, IndexError, TypeError):
                 pass
+        return self.show_units(units)
+
+    def show_units(self, units):
+        """What list_units_by_names answers, from systemctl's own manager, slower."""
         return [(b.get("Id", ""), b.get("LoadState", ""), b.get("ActiveState", ""))
                 for b in self.show(units, ("Id", "LoadState", "ActiveState"))]
 
@@ -110,6 +122,18 @@ class Systemctl:
 
     def stop(self, units):
         return self._run(["stop", "--"] + list(units))
+
+
+def _listed_units(rows):
+    """(id, load state, active state) of each ListUnitsByNames row; ValueError
+    where a row is not what systemd 247 and later send."""
+    listed = []
+    for row in rows:
+        if not isinstance(row, list) or len(row) < 4 or not all(isinstance(f, str) for f in row[:4]) \
+                or row[2] not in LOAD_STATES:
+            raise ValueError("unexpected ListUnitsByNames row: %r" % (row,))
+        listed.append((row[0], row[2], row[3]))
+    return listed
 
 
 def _flags(runtime, reload):

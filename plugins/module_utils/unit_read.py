@@ -11,6 +11,7 @@ systemd's answer for the name, not a copy of the lookup's.
 from __future__ import annotations
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup import UnitTree, UnitTreeError
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import is_instance, template_of
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import (
     UnitState,
     parse_list_unit_files,
@@ -46,11 +47,19 @@ def read_units(systemctl, scope, units, tree, unit_file_states=False):
     loadable = _unique(unit for unit in units if "@." not in unit) if scope.manager else []
     if loadable:
         answers = systemctl.list_units_by_names(loadable)
+        if not _names_agree(loadable, answers, tree):
+            # The answer came through the bus; where the units it names are not
+            # the ones the unit files say, ask the manager systemctl acts on itself.
+            answers = systemctl.show_units(loadable)
         if len(answers) != len(loadable):
             raise ReadError("the manager answered for %d units, asked for %d: %s"
                             % (len(answers), len(loadable), " ".join(loadable)))
         manager = dict(zip(loadable, answers))
-    listed = parse_list_unit_files(systemctl.list_unit_files(_unique(units))) if unit_file_states and units else {}
+    listed = {}
+    if unit_file_states and units:
+        # An instance without a file of its own is listed under its template.
+        listed = parse_list_unit_files(systemctl.list_unit_files(
+            _unique(list(units) + [template_of(u) for u in units if is_instance(u)])))
 
     states = []
     for unit in units:
@@ -67,7 +76,7 @@ def read_units(systemctl, scope, units, tree, unit_file_states=False):
             persistent=tree.entry(scope.persistent_dir, unit),
             runtime=tree.entry(scope.runtime_dir, unit),
             lookup=lookup,
-            unit_file_state=unit_file_state_of(lookup, listed.get(unit)) if unit_file_states else None,
+            unit_file_state=unit_file_state_of(lookup, _listed_state(listed, unit)) if unit_file_states else None,
         ))
     return states
 
@@ -75,3 +84,16 @@ def read_units(systemctl, scope, units, tree, unit_file_states=False):
 def _unique(units):
     seen = set()
     return [unit for unit in units if not (unit in seen or seen.add(unit))]
+
+
+def _names_agree(units, answers, tree):
+    """Whether each answer names the unit asked, or the unit its lookup ends at."""
+    return len(answers) == len(units) and all(
+        answer[0] in (unit, tree.lookup(unit).unit) for unit, answer in zip(units, answers))
+
+
+def _listed_state(listed, unit):
+    """What list-unit-files said of ``unit``, or of its template for an instance it did not list."""
+    if unit in listed or not is_instance(unit):
+        return listed.get(unit)
+    return listed.get(template_of(unit))

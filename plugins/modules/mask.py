@@ -65,9 +65,10 @@ options:
       - An option an item leaves out takes the value of the module option of the
         same name (O(state), O(runtime), O(now), O(triggers), O(on_link)), except
         that an item with C(state=unmasked) does not take O(now) on.
-      - A unit named in two items (by the same name, or by an alias and its unit)
-        must be asked the same thing by both; otherwise the task fails before any
-        change, naming both.
+      - A unit named in two items (by the same name, by an alias and its unit, or
+        as a trigger of a unit of another item) must be asked the same state,
+        C(runtime) and C(now) by both; otherwise the task fails before any change,
+        naming both.
       - Exactly one of O(name) and O(units) is required.
     type: list
     elements: dict
@@ -118,7 +119,8 @@ options:
       - With O(state=masked), also stops the units. A masked unit that is still
         running counts as a change to make.
       - Only valid with O(state=masked), and not with templates, which never run
-        themselves.
+        themselves. An O(units) item with C(state=unmasked) does not take this
+        option's value on; one that sets C(now=true) itself is refused.
     type: bool
     default: false
   scope:
@@ -201,8 +203,8 @@ notes:
     own lookup rules (search path, precedence, aliases, templates, what counts as
     a mask), so a mask systemd would not honour, or an unmask that would leave
     the unit masked (by a package's mask, say), is refused before any change.
-    After the change, the module reads the units again and fails if systemd's
-    load state is not what was planned.
+    After the change, the module reads the units that changed again and fails if
+    systemd's load state is not what was planned.
   - When several units are changed and one C(systemctl) call fails, the module
     reads the units again and its result still lists what did change.
   - Where no manager runs (O(root), O(scope=global), or a host where systemd is

@@ -103,7 +103,11 @@ units:
       type: str
       sample: inactive
     unit_file_state:
-      description: systemd's C(UnitFileState); empty for a unit with no unit file.
+      description:
+        - The unit file state as C(systemctl list-unit-files) gives it (V(enabled),
+          V(static), V(alias)...), for an instance without a file of its own its
+          template's; V(masked) or V(masked-runtime) where the unit is masked;
+          empty for a unit with no unit file.
       type: str
       sample: masked-runtime
     mask:

@@ -49,7 +49,8 @@ class FakeSystemd:
         self.calls = []
         self.fail = {}
         self.bus = True
-        self.stale_masked = set()  # units the manager still has loaded as masked
+        self.stale_masked = set()
+        self.environments = []  # the environment of each call, in order  # units the manager still has loaded as masked
         self.busctl = True
 
     # Setting up the scene.
@@ -93,6 +94,7 @@ class FakeSystemd:
     def run_command(self, argv, environ_update=None):
         assert environ_update["LC_ALL"] == "C"
         self.calls.append(argv[1:])
+        self.environments.append(environ_update)
         if argv[0].endswith("/busctl"):
             return self._busctl(argv[1:])
         argv = [a for a in argv if a not in ("--user", "--global") and not a.startswith("--root=")]

@@ -108,3 +108,12 @@ def test_without_busctl_the_manager_is_asked_with_show(fake_systemd):
     assert info(fake_systemd) == with_bus
     assert fake_systemd.calls == [["show", "--property=Id,LoadState,ActiveState", "--", "cron.service"],
                                   LIST_UNIT_FILES + ["cron.service"]]
+
+
+def test_an_instance_without_a_file_of_its_own_reports_its_templates_file_state(fake_systemd):
+    fake_systemd.install("worker@.service", file_state="indirect")
+    fake_systemd.place_unit_file("worker@.service")
+    result = info(fake_systemd, ["worker@a.service", "worker@.service"])
+    assert fake_systemd.calls[-1] == LIST_UNIT_FILES + ["worker@a.service", "worker@.service"]
+    assert result["units"]["worker@a.service"]["unit_file_state"] == "indirect"
+    assert result["units"]["worker@.service"]["unit_file_state"] == "indirect"

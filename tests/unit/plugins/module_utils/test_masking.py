@@ -540,21 +540,75 @@ def test_without_busctl_a_second_run_is_one_show(fake_systemd):
     assert fake_systemd.calls == [SHOW + ["cron.service", "atd.service"]]
 
 
+def _short_by_one(read):
+    def answer_short(*args):
+        rc, out, err = read(*args)
+        if args and isinstance(args[0], list) and args[0][:1] == ["--system"]:
+            answer = json.loads(out)
+            answer["data"][0] = answer["data"][0][:-1]
+            return rc, json.dumps(answer), err
+        return rc, out.rsplit("\n\n", 1)[0], err
+    return answer_short
+
+
+def test_a_bus_answer_for_other_units_is_asked_again_of_systemctl(fake_systemd, monkeypatch):
+    monkeypatch.setattr(fake_systemd, "_busctl", _short_by_one(fake_systemd._busctl))
+    result = run(fake_systemd, ["cron", "atd"])
+    assert verbs(fake_systemd)[:3] == ["busctl", "show", "mask"]
+    assert result["masked"] == ["cron.service", "atd.service"]
+
+
 def test_a_manager_that_answers_for_other_units_fails_before_any_change(fake_systemd, monkeypatch):
-    read = fake_systemd._busctl
-
-    def one_row_short(argv):
-        rc, out, err = read(argv)
-        answer = json.loads(out)
-        answer["data"][0] = answer["data"][0][:-1]
-        return rc, json.dumps(answer), err
-
-    monkeypatch.setattr(fake_systemd, "_busctl", one_row_short)
+    monkeypatch.setattr(fake_systemd, "_busctl", _short_by_one(fake_systemd._busctl))
+    monkeypatch.setattr(fake_systemd, "_show", _short_by_one(fake_systemd._show))
     with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["cron", "atd"])
     assert "nothing was changed: the manager answered for 1 units, asked for 2" in info.value.msg
-    assert verbs(fake_systemd) == ["busctl"]
+    assert verbs(fake_systemd) == ["busctl", "show"]
     assert not fake_systemd.has_mask("cron.service", "persistent")
+
+
+def test_a_bus_naming_units_the_unit_files_do_not_is_asked_again_of_systemctl(fake_systemd, monkeypatch):
+    # Another manager on the bus (an inherited bus address) knows cron as something else.
+    read = fake_systemd._busctl
+
+    def other_manager(argv):
+        rc, out, err = read(argv)
+        answer = json.loads(out)
+        answer["data"][0][0][0] = "other.service"
+        answer["data"][0][0][3] = "inactive"
+        return rc, json.dumps(answer), err
+
+    fake_systemd.install("cron.service", active="active")
+    monkeypatch.setattr(fake_systemd, "_busctl", other_manager)
+    result = run(fake_systemd, ["cron"], MaskRequest("masked", now=True))
+    assert verbs(fake_systemd)[:2] == ["busctl", "show"]
+    assert result["stopped"] == ["cron.service"]
+
+
+@pytest.mark.parametrize("row", ["loaded", ["cron.service", "", 7, "active"], ["cron.service", "", "loadde", "active"]])
+def test_a_bus_row_that_is_not_a_unit_falls_back_to_show(fake_systemd, monkeypatch, row):
+    monkeypatch.setattr(fake_systemd, "_busctl", lambda argv: (0, json.dumps({"data": [[row]]}), ""))
+    fake_systemd.install("cron.service", active="active")
+    result = run(fake_systemd, ["cron"])
+    assert verbs(fake_systemd)[:2] == ["busctl", "show"]
+    assert result["units"][0]["before"]["load_state"] == "loaded"
+
+
+def test_busctl_is_pointed_at_the_scopes_own_bus(fake_systemd):
+    run(fake_systemd, ["cron"])
+    assert fake_systemd.environments[0]["DBUS_SYSTEM_BUS_ADDRESS"] == "unix:path=/run/dbus/system_bus_socket"
+    # systemctl reaches the manager itself, as it would without the module.
+    assert "DBUS_SYSTEM_BUS_ADDRESS" not in fake_systemd.environments[1]
+
+
+def test_busctl_reaches_the_user_manager_through_the_users_own_bus(fake_systemd):
+    from ansible_collections.sysguard.systemd.plugins.module_utils.scopes import Scope
+    plain = fake_systemd.scope(name="user", flags=["--user"])
+    user = Scope(*plain[:4], {"XDG_RUNTIME_DIR": "/run/user/1000"}, *plain[5:])
+    run(fake_systemd, ["pipewire.socket"], scope=user)
+    assert fake_systemd.calls[0][0] == "--user"
+    assert fake_systemd.environments[0]["DBUS_SESSION_BUS_ADDRESS"] == "unix:path=/run/user/1000/bus"
 
 
 def test_the_user_manager_is_asked_on_the_user_bus(fake_systemd):
@@ -872,3 +926,13 @@ def test_unmask_where_the_manager_still_loads_a_removed_mask_is_refused(fake_sys
     with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["cron"], UNMASK)
     assert "cron.service: it has no mask on disk any more, but the manager still loads it as masked" in info.value.msg
+
+
+def test_an_instance_unmasked_while_another_item_masks_its_template_names_the_contradiction(fake_systemd):
+    fake_systemd.place_unit_file("worker@.service")
+    items = [item(0, ["worker@.service"], MASK), item(1, ["worker@a.service"], UNMASK)]
+    with pytest.raises(ModuleFailure) as info:
+        run_items(fake_systemd, items)
+    assert ("worker@a.service: it would be masked by /etc/systemd/system/worker@.service, which another "
+            "item of this call asks for") in info.value.msg
+    assert not fake_systemd.has_mask("worker@.service", "persistent")
