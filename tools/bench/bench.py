@@ -9,8 +9,9 @@ terminal, results.json and chart.png to docs/performance/ (or --out).
   (b) ansible.builtin.systemd_service with masked: true in a loop over the N,
       up to N=200 only (at 1000 it alone would take an hour),
   (c) the floor: one ansible.builtin.command running systemctl with the N names.
-  Each task is timed by Ansible itself (the ansible.posix.json callback). The
-  targets of issue 12 (module / floor) are checked on these figures.
+  Each task is timed by Ansible itself (the ansible.posix.json callback); each
+  run times the contenders in turn, side by side. The targets of issue 12
+  (module / floor) are checked on these figures.
 - fleet: the role sysguard.systemd.masking with a mixed 50-unit baseline
   (persistent masks, runtime masks, masks that stop running units, unmasks) on
   1, 4 and 16 hosts, over the podman connection and over SSH (sshd on loopback
@@ -20,6 +21,8 @@ terminal, results.json and chart.png to docs/performance/ (or --out).
   timed inside one container each of Debian 11, 12 and 13 (systemd 247, 252, 257).
 
 Exits non-zero at the very end, after writing its files, if a target is not met.
+With --keep, the parts a run skips are taken from the results.json already in
+--out, and the new one names them and their date (results.json "kept").
 """
 
 from __future__ import annotations
@@ -144,6 +147,8 @@ def main():
         remove_containers(all_containers(args))
         shutil.rmtree(workdir, ignore_errors=True)
 
+    if args.keep:
+        keep_skipped_parts(args, results)
     results["targets"] = check_targets(results["units"])
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w") as handle:
@@ -169,10 +174,31 @@ def parse_args():
     parser.add_argument("--skip-units", action="store_true")
     parser.add_argument("--skip-fleet", action="store_true")
     parser.add_argument("--skip-costs", action="store_true")
+    parser.add_argument("--skip-builtin", action="store_true", help="units part without the builtin loop")
+    parser.add_argument("--keep", action="store_true",
+                        help="take the parts skipped (fleet, costs, the builtin loop) from the results.json "
+                             "already in --out, and say so in the new one")
     args = parser.parse_args()
     args.sizes = sorted(int(n) for n in args.sizes.split(","))
     args.hosts = sorted(int(n) for n in args.hosts.split(","))
     return args
+
+
+def keep_skipped_parts(args, results):
+    """Fill in the parts this run skipped from the previous results, naming them and their date."""
+    with open(os.path.join(args.out, "results.json")) as handle:
+        previous = json.load(handle)
+    kept = []
+    for part, skipped in (("fleet", args.skip_fleet), ("costs", args.skip_costs)):
+        if skipped and previous.get(part):
+            results[part] = previous[part]
+            results["elapsed"].update((k, v) for k, v in previous["elapsed"].items() if k.startswith(part))
+            kept.append(part)
+    if args.skip_builtin and previous.get("units", {}).get("builtin") and results["units"]:
+        results["units"]["builtin"] = previous["units"]["builtin"]
+        kept.append("units: builtin loop")
+    results["kept"] = {"from": previous["date"], "parts": kept}
+    print("kept from the run of %s: %s" % (previous["date"], ", ".join(kept) or "nothing"))
 
 
 def part_done(results, part, began):
@@ -350,31 +376,43 @@ def bench_units(args, workdir):
     start_containers([UNITS_HOST], IMAGE, "none")
     install_units([UNITS_HOST], max(args.sizes))
     inventory = write_inventory(workdir, "podman", [UNITS_HOST])
-    results = {}
-    for name, approach in APPROACHES.items():
-        results[name] = {"label": approach["label"]}
-        for size in args.sizes:
-            repeats = args.repeats
-            if name == "builtin":
-                if size > BUILTIN_MAX_N:
+    names = [name for name in APPROACHES if name != "builtin" or not args.skip_builtin]
+    results = dict((name, {"label": APPROACHES[name]["label"]}) for name in names)
+    for size in args.sizes:
+        # Side by side: each run times every contender in turn, so that a
+        # change in the machine's load weighs on all of them alike.
+        runs = dict((name, unit_runs(args, name, size)) for name in names)
+        samples = dict((name, {step: [] for step in STEPS}) for name in names if runs[name])
+        for run in range(max(runs.values())):
+            for name in samples:
+                if run >= runs[name]:
                     continue
-                if size > 50:
-                    repeats = min(repeats, args.builtin_max_repeats_over_50)
-            samples = {step: [] for step in STEPS}
-            for _run in range(repeats):
+                approach = APPROACHES[name]
                 reset_units(UNITS_HOST, size)
                 tasks = [dict(approach["mask"], name="mask"), dict(approach["mask"], name="again"),
                          dict(approach["unmask"], name="unmask")]
                 play = [{"hosts": "all", "gather_facts": False, "tasks": tasks}]
                 report = run_playbook(workdir, inventory, "podman", play, {"units": unit_names(1, size)})
                 for task in report["plays"][0]["tasks"]:
-                    samples[task["task"]["name"]].append(seconds(task["task"]["duration"]))
-            results[name][str(size)] = {step: statistics.median(samples[step]) for step in STEPS}
-            results[name][str(size)]["runs"] = repeats
+                    samples[name][task["task"]["name"]].append(seconds(task["task"]["duration"]))
+        for name in samples:
+            results[name][str(size)] = {step: statistics.median(samples[name][step]) for step in STEPS}
+            results[name][str(size)]["runs"] = runs[name]
             print("%-8s N=%-4d %s" % (name, size, "  ".join(
                 "%s %.2fs" % (step, results[name][str(size)][step]) for step in STEPS)), flush=True)
     remove_containers([UNITS_HOST])
     return results
+
+
+def unit_runs(args, name, size):
+    """How many times ``name`` runs at ``size``: the builtin loop takes minutes at large N."""
+    if name != "builtin":
+        return args.repeats
+    if size > BUILTIN_MAX_N:
+        return 0
+    if size > 50:
+        return min(args.repeats, args.builtin_max_repeats_over_50)
+    return args.repeats
 
 
 def check_targets(units):
@@ -575,9 +613,8 @@ def forecast(args):
             for key in ("module_run", "floor_run"):
                 base, per_unit = FORECAST[key]
                 spent += args.repeats * (FORECAST["playbook"] + base + per_unit * size)
-            if size <= BUILTIN_MAX_N:
-                runs = args.repeats if size <= 50 else min(args.repeats, args.builtin_max_repeats_over_50)
-                spent += runs * (FORECAST["playbook"] + len(STEPS) * FORECAST["builtin_item"] * size)
+            runs = unit_runs(args, "builtin", size) if not args.skip_builtin else 0
+            spent += runs * (FORECAST["playbook"] + len(STEPS) * FORECAST["builtin_item"] * size)
         parts["units"] = spent
     if not args.skip_fleet:
         parts["fleet setup"] = FORECAST["container"] * max(args.hosts)
