@@ -69,7 +69,7 @@ def fleet_table(fleet):
 def costs_table(costs):
     versions = sorted({v for by_version in costs["seconds"].values() for v in by_version}, key=int)
     print("| command, 200 units | %s |" % " | ".join("systemd %s" % v for v in versions))
-    print("|---|%s|" % "|".join("---:" for _ in versions))
+    print("|---|%s|" % "|".join(["---:"] * len(versions)))
     for key, label in costs["labels"].items():
         print("| %s | %s |" % (label, " | ".join(
             "%.3f s" % costs["seconds"][key][v] for v in versions)))
