@@ -25,7 +25,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import 
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import SystemctlError
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import InvalidUnitNames, parse_unit_names
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_read import ReadError, read_tree, read_units
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_read import ReadError, read_tree, read_units, reread_tree
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import is_mask
 
 # The unit types that can start another unit.
@@ -69,12 +69,12 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
     try:
         apply_plan(systemctl, plan, scope.manager)
     except SystemctlError as exc:
-        records = _read_after(systemctl, scope, plan.records, fallback=True)
+        records = _read_after(systemctl, scope, plan.records, tree, fallback=True)
         result = report(records, diff, systemctl.commands)
         raise ModuleFailure("%s; changed before the failure: %s" % (exc, _changed_summary(result)), result)
 
     try:
-        records = _read_after(systemctl, scope, plan.records)
+        records = _read_after(systemctl, scope, plan.records, tree)
     except (ReadError, SystemctlError) as exc:
         # Every change was made; what it did is what the plan expected, unverified.
         records = [r._replace(after=r.expected) for r in plan.records]
@@ -244,17 +244,20 @@ def _reload_after_failure(systemctl):
         pass  # the failure being reported says more; the read after it tells what systemd sees
 
 
-def _read_after(systemctl, scope, records, fallback=False):
+def _read_after(systemctl, scope, records, tree, fallback=False):
     """The records with ``after`` read from the system, for the units the plan
     changes; a unit it leaves alone keeps its state before.
 
-    With ``fallback`` (after a failed apply), an unreadable state falls back
-    to the state before.
+    ``tree`` is the UnitTree read before the change. Its vendor directories
+    are kept: masks and unmasks write to the persistent and runtime layers,
+    and the daemon-reload after them reruns generators, but packages' own
+    directories are not touched. With ``fallback`` (after a failed apply), an
+    unreadable state falls back to the state before.
     """
     changing = [r.before.unit for r in records if _changes(r)]
     after = {}
     try:
-        tree = read_tree(scope)
+        tree = reread_tree(scope, tree, exclude_layers=("vendor",))
         after = dict(zip(changing, read_units(systemctl, scope, changing, tree)))
     except (ReadError, SystemctlError):
         if not fallback:

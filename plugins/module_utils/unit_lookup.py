@@ -281,10 +281,18 @@ class UnitTree:
     @classmethod
     def read(cls, search_path, tree):
         """Read every directory of ``search_path`` in ``tree`` (a Tree)."""
-        entries = {}
-        for directory in search_path:
-            entries[directory.path] = _read_directory(tree, directory, search_path)
-        return cls(search_path, entries)
+        return cls(search_path, _read_directories(tree, search_path, search_path))
+
+    def reread(self, tree, layers):
+        """This tree with the directories of ``layers`` read again from ``tree``.
+
+        After a change, only the layers it can have written need reading:
+        vendor directories, the largest by far, belong to packages.
+        """
+        again = [d for d in self.search_path if d.layer in layers]
+        entries = dict(self.entries)
+        entries.update(_read_directories(tree, again, self.search_path))
+        return UnitTree(self.search_path, entries)
 
     def entry(self, directory, name):
         return self.entries.get(directory, {}).get(name)
@@ -355,83 +363,142 @@ def _unit_name(name, fragment):
     return base
 
 
-def _read_directory(tree, directory, search_path):
-    """{name: Entry} for the valid unit names in one search directory."""
-    resolved = tree.resolve(directory.path)
-    host_view = os.path.realpath(tree.host_path(directory.path))
-    if tree.root != "/" and host_view != os.path.realpath(tree.host_path(resolved)):
-        # systemctl --root opens its search directories by their path on the host:
-        # through an absolute link it reads the host's directory, not the tree's.
-        raise UnitTreeError(tree.host_path(directory.path),
-                            "leads out of root %s through a link: systemctl --root reads %s"
-                            % (tree.root, host_view))
-    info = tree.lstat(resolved)
-    if info is None:
-        return {}
-    if not stat.S_ISDIR(info.st_mode):
-        raise UnitTreeError(tree.host_path(directory.path),
-                            "is not a directory, but systemd looks for units there")
-    try:
-        names = os.listdir(tree.host_path(resolved))
-    except OSError as exc:
-        raise UnitTreeError(tree.host_path(directory.path), exc.strerror)
+def _read_directories(tree, directories, search_path):
+    """{directory path: {name: Entry}} for each of ``directories``.
+
+    A directory reached by two paths of the search path (/lib/systemd/system
+    and /usr/lib/systemd/system where /lib links to /usr/lib) is read once:
+    its entries are the same under either path but for where they are.
+    """
+    reader = _DirectoryReader(tree, search_path)
     entries = {}
-    for name in names:
-        if not is_unit_file_name(name):
+    read_before = {}
+    for directory in directories:
+        found = reader.open(directory)
+        if found is None:
+            entries[directory.path] = {}
             continue
-        entry = _read_entry(tree, directory, resolved, name, search_path)
-        if entry is not None:
-            entries[name] = entry
+        resolved, identity = found
+        if identity in read_before:
+            entries[directory.path] = dict(
+                (name, entry._replace(directory=directory.path, layer=directory.layer))
+                for name, entry in read_before[identity].items())
+            continue
+        entries[directory.path] = read_before[identity] = reader.read(directory, resolved)
     return entries
 
 
-def _read_entry(tree, directory, resolved, name, search_path):
-    info = tree.lstat(posixpath.join(resolved, name))
-    if info is None:
-        return None  # removed since the directory was listed
-    mtime = info.st_mtime
-    if stat.S_ISREG(info.st_mode):
-        kind = "mask" if info.st_size == 0 else "file"
-        return Entry(name, directory.path, directory.layer, kind, None, None, mtime)
-    if not stat.S_ISLNK(info.st_mode):
-        return Entry(name, directory.path, directory.layer, "other", None, None, mtime)
+class _DirectoryReader:
+    """Reads search directories of one tree, as one snapshot.
 
-    link = tree.readlink(posixpath.join(resolved, name))
-    start = link if link.startswith("/") else posixpath.join(directory.path, link)
-    # As systemd: the link's own target, with the directories on the way resolved.
-    target = tree.resolve(start, follow_last=False)
-    if target == MASK_TARGET:
-        return Entry(name, directory.path, directory.layer, "mask", target, link, mtime)
-    inside = _search_dir_of(target, search_path, tree)
-    if inside is None:
-        if tree.is_mask_target(target):
-            kind = "mask"
-        elif tree.lstat(tree.resolve(target)) is None:
-            kind = "dangling"
-        else:
-            kind = "linked"
-        return Entry(name, directory.path, directory.layer, kind, target, link, mtime)
-    alias = posixpath.basename(target)
-    if alias == name or not _valid_alias(name, alias):
-        # systemd ignores a link to its own name and an alias it cannot use;
-        # the name is then looked up further down the search path. The link
-        # still takes the place a mask would need.
-        return Entry(name, directory.path, directory.layer, "ignored", alias, link, mtime)
-    return Entry(name, directory.path, directory.layer, "alias", alias, link, mtime)
-
-
-def _search_dir_of(path, search_path, tree):
-    """The search directory ``path`` lies in, or None.
-
-    As systemd compares: by prefix, with each directory as written and as
-    resolved, so a link into the directory a search directory links to is an
-    alias too, not a linked unit file.
+    Hundreds of vendor links point into the same few directories: how each
+    directory resolves, and where each search directory really is, is worked
+    out once per read rather than once per link.
     """
-    for directory in search_path:
-        for prefix in (directory.path, tree.resolve(directory.path)):
-            if path.startswith(prefix.rstrip("/") + "/"):
+
+    def __init__(self, tree, search_path):
+        self.tree = tree
+        self.search_path = search_path
+        self._resolved_dirs = {}
+        self._search_prefixes = None
+
+    def open(self, directory):
+        """(resolved tree path, identity on disk) of a search directory; None if absent."""
+        tree = self.tree
+        resolved = tree.resolve(directory.path)
+        host_view = os.path.realpath(tree.host_path(directory.path))
+        if tree.root != "/" and host_view != os.path.realpath(tree.host_path(resolved)):
+            # systemctl --root opens its search directories by their path on the host:
+            # through an absolute link it reads the host's directory, not the tree's.
+            raise UnitTreeError(tree.host_path(directory.path),
+                                "leads out of root %s through a link: systemctl --root reads %s"
+                                % (tree.root, host_view))
+        info = tree.lstat(resolved)
+        if info is None:
+            return None
+        if not stat.S_ISDIR(info.st_mode):
+            raise UnitTreeError(tree.host_path(directory.path),
+                                "is not a directory, but systemd looks for units there")
+        return resolved, (info.st_dev, info.st_ino)
+
+    def read(self, directory, resolved):
+        """{name: Entry} for the valid unit names in one search directory."""
+        try:
+            with os.scandir(self.tree.host_path(resolved)) as listing:
+                found = [item for item in listing if is_unit_file_name(item.name)]
+        except OSError as exc:
+            raise UnitTreeError(self.tree.host_path(directory.path), exc.strerror)
+        entries = {}
+        for item in found:
+            entry = self._entry(directory, resolved, item)
+            if entry is not None:
+                entries[item.name] = entry
+        return entries
+
+    def _entry(self, directory, resolved, item):
+        name = item.name
+        try:
+            info = item.stat(follow_symlinks=False)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return None  # removed since the directory was listed
+            raise UnitTreeError(item.path, exc.strerror)
+        mtime = info.st_mtime
+        if stat.S_ISREG(info.st_mode):
+            kind = "mask" if info.st_size == 0 else "file"
+            return Entry(name, directory.path, directory.layer, kind, None, None, mtime)
+        if not stat.S_ISLNK(info.st_mode):
+            return Entry(name, directory.path, directory.layer, "other", None, None, mtime)
+
+        tree = self.tree
+        link = tree.readlink(posixpath.join(resolved, name))
+        start = link if link.startswith("/") else posixpath.join(directory.path, link)
+        # As systemd: the link's own target, with the directories on the way resolved.
+        target = self._resolve_but_last(start)
+        if target == MASK_TARGET:
+            return Entry(name, directory.path, directory.layer, "mask", target, link, mtime)
+        inside = self._search_dir_of(target)
+        if inside is None:
+            if tree.is_mask_target(target):
+                kind = "mask"
+            elif tree.lstat(tree.resolve(target)) is None:
+                kind = "dangling"
+            else:
+                kind = "linked"
+            return Entry(name, directory.path, directory.layer, kind, target, link, mtime)
+        alias = posixpath.basename(target)
+        if alias == name or not _valid_alias(name, alias):
+            # systemd ignores a link to its own name and an alias it cannot use;
+            # the name is then looked up further down the search path. The link
+            # still takes the place a mask would need.
+            return Entry(name, directory.path, directory.layer, "ignored", alias, link, mtime)
+        return Entry(name, directory.path, directory.layer, "alias", alias, link, mtime)
+
+    def _resolve_but_last(self, path):
+        """tree.resolve(path, follow_last=False), with each directory resolved once."""
+        parent, last = posixpath.split(path)
+        if last in ("", ".", "..") or not parent:
+            return self.tree.resolve(path, follow_last=False)
+        if parent not in self._resolved_dirs:
+            self._resolved_dirs[parent] = self.tree.resolve(parent)
+        return posixpath.join(self._resolved_dirs[parent], last)
+
+    def _search_dir_of(self, path):
+        """The search directory ``path`` lies in, or None.
+
+        As systemd compares: by prefix, with each directory as written and as
+        resolved, so a link into the directory a search directory links to is an
+        alias too, not a linked unit file.
+        """
+        if self._search_prefixes is None:
+            self._search_prefixes = [
+                (directory, tuple(prefix.rstrip("/") + "/"
+                                  for prefix in (directory.path, self.tree.resolve(directory.path))))
+                for directory in self.search_path]
+        for directory, prefixes in self._search_prefixes:
+            if path.startswith(prefixes):
                 return directory
-    return None
+        return None
 
 
 def _valid_alias(name, target):

@@ -35,6 +35,16 @@ def read_tree(scope):
         raise ReadError("cannot read the unit directories safely: %s" % exc)
 
 
+def reread_tree(scope, tree, exclude_layers):
+    """``tree`` (a UnitTree) with every directory read again but those of
+    ``exclude_layers``. Raises ReadError as read_tree does."""
+    layers = set(d.layer for d in scope.search_path) - set(exclude_layers)
+    try:
+        return tree.reread(scope.tree, layers)
+    except UnitTreeError as exc:
+        raise ReadError("cannot read the unit directories safely: %s" % exc)
+
+
 def read_units(systemctl, scope, units, tree, unit_file_states=False):
     """The UnitState of each unit name in ``units``, in order, in one batch.
 

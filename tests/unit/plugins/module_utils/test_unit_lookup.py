@@ -144,3 +144,31 @@ def test_predictions_do_not_touch_the_disk(tree):
     assert not units.without_entry("/etc/systemd/system", "a.service").lookup("a.service").masked
     assert units.lookup("a.service").masked
     assert os.path.islink(str(tree / "etc/systemd/system/a.service"))
+
+
+def test_directory_reached_by_two_paths_is_read_once_with_the_same_answer(tree):
+    put(tree, "usr/lib/systemd/system/ssh.service")
+    link(tree, "usr/lib/systemd/system/sshd.service", "ssh.service")
+    link(tree, "usr/lib/systemd/system/up.service", "../../../../opt/app/up.service")
+    put(tree, "opt/app/up.service")
+    both = read(tree)
+    lib, usr = SYSTEM_SEARCH_PATH[-3], SYSTEM_SEARCH_PATH[-2]
+    assert (lib.path, usr.path) == ("/lib/systemd/system", "/usr/lib/systemd/system")
+    for directory in (lib, usr):
+        alone = UnitTree.read((directory,), Tree(str(tree))).entries[directory.path]
+        # Read alone, each path gives what the shared read gives under it.
+        assert both.entries[directory.path] == alone
+        assert {e.directory for e in alone.values()} == {directory.path}
+    assert both.entries[lib.path]["up.service"].kind == "linked"
+
+
+def test_reread_reads_only_the_layers_named(tree):
+    put(tree, "usr/lib/systemd/system/cron.service")
+    units = read(tree)
+    link(tree, "etc/systemd/system/cron.service", "/dev/null")
+    put(tree, "usr/lib/systemd/system/new.service")
+    again = units.reread(Tree(str(tree)), {"persistent"})
+    assert again.lookup("cron.service").masked
+    # The vendor layer is kept as it was read: a change there is not seen.
+    assert again.lookup("new.service").load_state == "not-found"
+    assert read(tree).lookup("new.service").load_state == "loaded"
