@@ -38,7 +38,14 @@ def plan_baseline(layers, defaults, exceptions=(), protected=(), allow_protected
     wanted = {}  # unit -> (options, [sources])
     problems = []
     for source in sorted(layers):
-        for item in layers[source] or []:
+        layer = layers[source]
+        if layer is not None and not isinstance(layer, (list, tuple)):
+            # A string would be taken one character at a time: cron as c, r, o, n.
+            problems.append("%s must be a list of units, not %s %r; write it as [%s]" % (
+                source, "the string" if isinstance(layer, str) else "a " + type(layer).__name__,
+                layer, layer if isinstance(layer, str) else "..."))
+            continue
+        for item in layer or []:
             unit, options, problem = _read_item(item, defaults, source)
             if problem:
                 problems.append(problem)

@@ -92,3 +92,14 @@ def test_malformed_items_name_their_source(item, message):
         plan_baseline({"masking_units__web": [item]}, DEFAULTS)
     assert "masking_units__web: " in str(info.value)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("layer", ["cron", {"name": "cron"}])
+def test_a_layer_that_is_not_a_list_is_refused_not_read_letter_by_letter(layer):
+    with pytest.raises(BaselineError) as failure:
+        plan_baseline({"masking_window_units": layer, "masking_units": ["atd"]}, DEFAULTS)
+    message = str(failure.value)
+    assert "masking_window_units must be a list of units" in message
+    assert "c.service" not in message
+    if isinstance(layer, str):
+        assert "not the string 'cron'; write it as [cron]" in message
