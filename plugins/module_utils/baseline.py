@@ -37,15 +37,16 @@ def plan_baseline(layers, defaults, exceptions=(), protected=(), allow_protected
     """
     wanted = {}  # unit -> (options, [sources])
     problems = []
+    for source, value in (("masking_exceptions", exceptions), ("masking_protected_units", protected)):
+        problem = _not_a_list(source, value)
+        if problem:
+            raise BaselineError(problem)
     for source in sorted(layers):
-        layer = layers[source]
-        if layer is not None and not isinstance(layer, (list, tuple)):
-            # A string would be taken one character at a time: cron as c, r, o, n.
-            problems.append("%s must be a list of units, not %s %r; write it as [%s]" % (
-                source, "the string" if isinstance(layer, str) else "a " + type(layer).__name__,
-                layer, layer if isinstance(layer, str) else "..."))
+        problem = _not_a_list(source, layers[source])
+        if problem:
+            problems.append(problem)
             continue
-        for item in layer or []:
+        for item in layers[source] or []:
             unit, options, problem = _read_item(item, defaults, source)
             if problem:
                 problems.append(problem)
@@ -87,6 +88,18 @@ def plan_baseline(layers, defaults, exceptions=(), protected=(), allow_protected
         "batches": [dict(zip(ITEM_OPTIONS, key), name=batches[key]) for key in ordered],
         "skipped": skipped,
     }
+
+
+def _not_a_list(source, value):
+    """Why ``value`` cannot be read as a list of units, or None.
+
+    A string would be taken one character at a time: cron as c, r, o and n.
+    """
+    if value is None or isinstance(value, (list, tuple)):
+        return None
+    return "%s must be a list of units, not %s %r; write it as [%s]" % (
+        source, "the string" if isinstance(value, str) else "a " + type(value).__name__,
+        value, value if isinstance(value, str) else "...")
 
 
 def _read_item(item, defaults, source):

@@ -103,3 +103,10 @@ def test_a_layer_that_is_not_a_list_is_refused_not_read_letter_by_letter(layer):
     assert "c.service" not in message
     if isinstance(layer, str):
         assert "not the string 'cron'; write it as [cron]" in message
+
+
+@pytest.mark.parametrize("option", ["exceptions", "protected"])
+def test_exceptions_or_protected_units_as_a_string_are_refused(option):
+    with pytest.raises(BaselineError) as failure:
+        plan_baseline({"masking_units": ["cron"]}, DEFAULTS, **{option: "cron"})
+    assert "must be a list of units, not the string 'cron'" in str(failure.value)
