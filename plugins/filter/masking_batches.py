@@ -12,7 +12,7 @@ description:
     C(group_vars/all) and C(masking_units__web) from C(group_vars/web)), drops the
     exceptions, refuses protected units, and groups the rest by option set, unmask
     batches first.
-  - This is the planning step of the role M(sysguard.systemd.masking); the batches
+  - This is the planning step of the role P(sysguard.systemd.masking#role); the batches
     are the items of the O(sysguard.systemd.mask#module:units) option of its one
     M(sysguard.systemd.mask) call.
   - Two layers asking the same state for a unit merge to the stronger request (a
@@ -58,14 +58,26 @@ EXAMPLES = r"""
   # batches: [{state: unmasked, runtime: false, now: false, triggers: false, name: [atd.service]},
   #           {state: masked, runtime: false, now: false, triggers: false, name: [telnet.socket]},
   #           {state: masked, runtime: false, now: true, triggers: false, name: [cups.service]}]
+  # skipped: []
 """
 
 RETURN = r"""
 _value:
-  description:
-    - C(batches), each with C(state), C(runtime), C(now), C(triggers) and the unit list C(name).
-    - C(skipped), the units left alone as exceptions.
+  description: The plan for one M(sysguard.systemd.mask) call.
   type: dict
+  contains:
+    batches:
+      description:
+        - The items of O(sysguard.systemd.mask#module:units), one per option set,
+          unmask batches first.
+        - Each has C(state), C(runtime), C(now), C(triggers) and C(name), the list
+          of unit names (with their type suffix) it applies to.
+      type: list
+      elements: dict
+    skipped:
+      description: The units the layers name that O(exceptions) leaves alone.
+      type: list
+      elements: str
 """
 
 from ansible.errors import AnsibleFilterError

@@ -177,7 +177,7 @@ options:
         resolved and triggers added, so a protected unit cannot be masked through
         an alias of it, through one of its names, or as a trigger; a protected
         template (V(getty@.service)) protects each of its instances.
-      - The role M(sysguard.systemd.masking) passes its C(masking_protected_units) here.
+      - The role P(sysguard.systemd.masking#role) passes its C(masking_protected_units) here.
     type: list
     elements: str
     default: []
