@@ -8,7 +8,7 @@ SHELL := bash
 PYTHON ?= python3
 VENV := .venv
 CACHE := .cache
-RELEASES := 11 12 13
+RELEASES := 11 12 13 14
 # Host packages: podman runs the test containers (runc where crun cannot), mmdebstrap
 # builds their images from Debian's packages.
 APT_PACKAGES := podman runc mmdebstrap python3-venv git openssh-client
@@ -36,9 +36,9 @@ help:
 	@echo "make lint      ansible-lint (production profile)"
 	@echo "make sanity    ansible-test sanity, offline"
 	@echo "make unit      pytest tests/unit"
-	@echo "make differential  unit_lookup against systemd 247, 252 and 257 on generated trees (about 40 s)"
+	@echo "make differential  unit_lookup against systemd 247, 252, 257 and 262 on generated trees (about 40 s)"
 	@echo "make fuzz      the same with 500 cases per test and release (about 7 min)"
-	@echo "make molecule  every Molecule scenario on Debian 11, 12 and 13"
+	@echo "make molecule  every Molecule scenario on Debian 11, 12, 13 and 14 (testing)"
 	@echo "make images    build the systemd container images (skipped when up to date)"
 	@echo "make bench     compare with ansible.builtin.systemd_service; writes docs/performance/"
 	@echo "make package   build the collection tarball, install it, render its docs"

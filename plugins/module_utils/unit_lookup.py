@@ -14,7 +14,7 @@ is an alias of the unit it names, a link that leaves it is a linked unit file,
 and one to a file that does not exist takes the name without loading; a unit
 whose file is /dev/null or empty is masked; an instance without a file of its
 own uses its template's. Where systemd versions differ, the rules are those of
-252 and later; tests/differential checks them against 247, 252 and 257.
+252 and later; tests/differential checks them against 247, 252, 257 and 262.
 
 Every path is a path inside the scope's tree. Under ``root``, unit links are
 resolved inside the tree (an absolute link means the tree's path, as

@@ -25,7 +25,7 @@ _COLLECTIONS = os.path.join(_CHECKOUT, ".cache", "collections")
 if os.path.isdir(_COLLECTIONS) and _COLLECTIONS not in sys.path:
     sys.path.insert(0, _COLLECTIONS)
 
-RELEASES = ("11", "12", "13")
+RELEASES = ("11", "12", "13", "14")
 IMAGE = "localhost/sysguard/debian-systemd:%s"
 ORACLE_IN_CONTAINER = "/root/sgdiff-oracle.py"
 BOOT_TIMEOUT = 90

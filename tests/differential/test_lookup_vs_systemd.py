@@ -39,6 +39,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import
     is_unit_file_name,
     template_of,
 )
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_read import _names_agree
 from oracle import build_tree
 from strategies import POOL, live_cases, root_cases
 
@@ -70,18 +71,18 @@ LOAD_STATES = {"loaded": "loaded", "masked": "masked", "not-found": "not-found"}
 # - 247 stores the link's target as the fragment (its directories resolved,
 #   not the last part), so FragmentPath=/dev/null for a mask link and
 #   /opt/... for a linked unit file;
-# - 252 and 257 store the link itself, so FragmentPath is the link's path in
-#   the unit directory, which is the model's fragment.path.
+# - 252, 257 and 262 store the link itself, so FragmentPath is the link's path
+#   in the unit directory, which is the model's fragment.path.
 # A version not listed here fails the test until it is looked at.
-LINK_FRAGMENT = {247: "target", 252: "link", 257: "link"}
+LINK_FRAGMENT = {247: "target", 252: "link", 257: "link", 262: "link"}
 
 # The Id of an alias, per systemd version:
 # - 247 keys its alias map by the name of the fragment file and leaves masks out
 #   of it: an alias of a masked unit, or of a unit whose fragment is a file out
 #   of the search path with another name than the unit's, is loaded under its
 #   own name;
-# - 252 and 257 load every alias as the unit it names, as unit_lookup does.
-ALIAS_ID = {247: "by fragment file", 252: "unit", 257: "unit"}
+# - 252, 257 and 262 load every alias as the unit it names, as unit_lookup does.
+ALIAS_ID = {247: "by fragment file", 252: "unit", 257: "unit", 262: "unit"}
 
 
 class Refused(Exception):
@@ -215,7 +216,7 @@ def _links_climbing_above(root):
 
 def _search_dirs_through_absolute_links(root):
     """Search directories reached through an absolute link, which systemctl --root
-    follows on the host (seen on 247, 252 and 257: it reads the host's directory)."""
+    follows on the host (seen on 247, 252, 257 and 262: it reads the host's directory)."""
     found = []
     for directory in SYSTEM_SEARCH_PATH:
         parts = [p for p in directory.path.split("/") if p]
@@ -294,8 +295,9 @@ def expected_show(systemd, lookup):
         path = fragment.target
     elif path.startswith("/lib/systemd/system/") and _reads_lib_as_usr_lib(systemd):
         # unit_lookup's search path has /lib/systemd/system before /usr/lib (Debian
-        # 12 and before list both). systemd 257 on Debian 13 lists only /usr/lib,
-        # where /lib links to usr/lib: the very same file, by its other name.
+        # 12 and before list both). systemd 257 and 262 (Debian 13 and 14) list
+        # only /usr/lib, where /lib links to usr/lib: the very same file, by its
+        # other name.
         path = "/usr" + path
     return {"LoadState": lookup.load_state, "Id": unit, "FragmentPath": path}
 
@@ -376,15 +378,21 @@ def test_live_lookup_matches_systemctl_show(systemd, data):
         return
     shown = systemd.ask({"op": "live", "case": case})["units"]
 
+    # The module reads the manager with ListUnitsByNames, and asks show instead
+    # when an answer names neither the unit asked nor the one its lookup ends
+    # at. What it takes from ListUnitsByNames must be what show says.
+    listed = [shown[name]["Listed"] for name in asked]
+    listed_taken = _names_agree(asked, listed, model.tree)
+    if not listed_taken:
+        event("ListUnitsByNames answer refused by the module: asks show")
     rows = [("name", "", "LoadState", "Id", "FragmentPath")]
     mismatches = []
     for name in asked:
         want = expected_show(systemd, lookups[name])
         got = systemd_show(shown[name])
         differ = [key for key in want if want[key] != got[key]]
-        # The module reads the manager with ListUnitsByNames; it must say what show says.
-        if shown[name]["Listed"] != [shown[name]["Id"], shown[name]["LoadState"]]:
-            differ.append("ListUnitsByNames %s" % shown[name]["Listed"])
+        if listed_taken and shown[name]["Listed"] != [shown[name]["Id"], shown[name]["LoadState"]]:
+            differ.append("ListUnitsByNames %s, taken by the module" % shown[name]["Listed"])
         if differ:
             mismatches.append("%s (%s)" % (name, ", ".join(differ)))
         rows.append((name, "model", want["LoadState"], want["Id"], want["FragmentPath"]))
@@ -400,11 +408,11 @@ NOT_MASKED = "(not masked)"
 # - 247: the first entry on disk for the name (or, for an instance without one,
 #   its template's), even where that is an alias of a mask elsewhere or a link
 #   to an empty file elsewhere;
-# - 252 and 257: the file the lookup ends on: the mask's own entry at the end
-#   of an alias chain, the empty file a link leads to out of the search path,
-#   or a link to /dev/null itself.
+# - 252, 257 and 262: the file the lookup ends on: the mask's own entry at the
+#   end of an alias chain, the empty file a link leads to out of the search
+#   path, or a link to /dev/null itself.
 # unit_lookup's layer is always its fragment's, the entry a user removes to unmask.
-MASK_LAYER_BY = {247: "first entry", 252: "final file", 257: "final file"}
+MASK_LAYER_BY = {247: "first entry", 252: "final file", 257: "final file", 262: "final file"}
 
 
 def expected_file_state(systemd, model, name):
@@ -439,7 +447,7 @@ def systemctl_gave_up(answer):
     """Whether `systemctl --root is-enabled` answered with an error, not a state."""
     if answer["rc"] == 0:
         return False
-    if answer["is_enabled"] == "not-found":  # 257 says so on stdout
+    if answer["is_enabled"] == "not-found":  # 257 and 262 say so on stdout
         return True
     return any(error in answer["stderr"] for error in (
         "Invalid argument", "Invalid cross-device link", "No such file or directory",

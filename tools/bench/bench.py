@@ -18,7 +18,8 @@ terminal, results.json and chart.png to docs/performance/ (or --out).
   ports, pipelining and ControlPersist on), timed as the whole play; and the same
   baseline applied by builtin modules in loops, run once.
 - costs: what each systemctl (and busctl) call costs for 200 installed units,
-  timed inside one container each of Debian 11, 12 and 13 (systemd 247, 252, 257).
+  timed inside one container each of Debian 11, 12, 13 and 14 (systemd 247, 252,
+  257, 262).
 
 Exits non-zero at the very end, after writing its files, if a target is not met.
 With --keep, the parts a run skips are taken from the results.json already in
@@ -39,7 +40,7 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-IMAGES = {release: "localhost/sysguard/debian-systemd:%s" % release for release in ("11", "12", "13")}
+IMAGES = {release: "localhost/sysguard/debian-systemd:%s" % release for release in ("11", "12", "13", "14")}
 IMAGE = IMAGES["12"]
 PREFIX = "sysguard-bench"
 UNITS_HOST = PREFIX + "-units"
@@ -647,7 +648,7 @@ def print_tables(results):
             for step in STEPS:
                 module = units["module"][str(size)][step]
                 floor = units["floor"][str(size)][step]
-                if str(size) in units["builtin"]:
+                if str(size) in units.get("builtin", {}):
                     builtin = units["builtin"][str(size)][step]
                     builtin_cells = "%9.2f" % builtin, "%10.1f" % (builtin / module)
                 else:
