@@ -10,8 +10,9 @@ VENV := .venv
 CACHE := .cache
 RELEASES := 11 12 13 14
 # Host packages: podman runs the test containers (runc where crun cannot), mmdebstrap
-# builds their images from Debian's packages.
-APT_PACKAGES := podman runc mmdebstrap python3-venv git openssh-client
+# builds their images from Debian's packages; ansible-test's sanity checks the shell
+# scripts with shellcheck, and skips that test where it is missing.
+APT_PACKAGES := podman runc mmdebstrap python3-venv git openssh-client shellcheck
 
 # ansible-lint, Molecule and ansible-playbook find this checkout as the collection
 # sysguard.systemd through this path; the venv's own collections (containers.podman)
@@ -58,7 +59,7 @@ bench: venv images $(VENV)/.bench-installed
 
 deps:
 	@missing=""; \
-	for cmd in podman runc mmdebstrap git ssh; do command -v $$cmd >/dev/null || missing=1; done; \
+	for cmd in podman runc mmdebstrap git ssh shellcheck; do command -v $$cmd >/dev/null || missing=1; done; \
 	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: as root, install: $(APT_PACKAGES)" >&2; exit 1; fi; \

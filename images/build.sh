@@ -58,6 +58,7 @@ if [ -n "$moving" ]; then aptopts=(--aptopt='Acquire::Check-Valid-Until "false"'
 echo "building $image from Debian $suite (recipe $recipe_hash)"
 # The hooks run in the tree before mmdebstrap drops apt's lists: the second one keeps
 # the Date of the suite's Release file, for the label.
+# shellcheck disable=SC2016 # $1 is the tree, which mmdebstrap passes to the hook's own shell
 SYSGUARD_BUILD_DIR=$workdir SYSGUARD_SUITE=$suite \
 mmdebstrap --quiet --variant=minbase --include="$packages" "${aptopts[@]}" \
   --customize-hook='rm -f "$1/etc/machine-id" && touch "$1/etc/machine-id"' \
