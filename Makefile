@@ -1,5 +1,5 @@
 # sysguard.systemd: `make test` sets up everything it needs and runs every check.
-# Parts: make deps | venv | images | lint | sanity | unit | molecule | changelog
+# Parts: make deps | venv | images | lint | sanity | unit | molecule | matrix | changelog
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -29,17 +29,18 @@ ifneq ($(QUIRKS_CONF),)
 export CONTAINERS_CONF := $(QUIRKS_CONF)
 endif
 
-.PHONY: help demo bench test deps venv images lint sanity unit differential fuzz package molecule changelog requirements clean
+.PHONY: help demo bench test deps venv images lint sanity unit differential fuzz package molecule matrix changelog requirements clean
 
 help:
 	@echo "make demo      apply an example baseline to three local systemd containers"
-	@echo "make test      everything: deps, venv, images, lint, sanity, unit, differential, package, molecule"
+	@echo "make test      everything: deps, venv, images, lint, sanity, unit, differential, package, molecule, matrix"
 	@echo "make lint      ansible-lint (production profile)"
 	@echo "make sanity    ansible-test sanity, offline"
 	@echo "make unit      pytest tests/unit"
 	@echo "make differential  unit_lookup against systemd 247, 252, 257 and 262 on generated trees (about 40 s)"
 	@echo "make fuzz      the same with 500 cases per test and release (about 7 min)"
 	@echo "make molecule  every Molecule scenario on Debian 11, 12, 13 and 14 (testing)"
+	@echo "make matrix    sanity and unit tests with ansible-core 2.16, 2.17, 2.18, 2.20, 2.21; the mask scenario with 2.16 and 2.21"
 	@echo "make images    build the systemd container images (skipped when up to date)"
 	@echo "make bench     compare with ansible.builtin.systemd_service; writes docs/performance/"
 	@echo "make package   build the collection tarball, install it, render its docs"
@@ -47,7 +48,7 @@ help:
 demo: venv images
 	tools/demo.sh
 
-test: lint sanity unit differential package molecule
+test: lint sanity unit differential package molecule matrix
 
 $(VENV)/.bench-installed: requirements/bench.txt $(VENV)/.installed
 	$(VENV)/bin/python -m pip install -qq --disable-pip-version-check -r requirements/bench.txt
@@ -105,6 +106,12 @@ fuzz: venv images
 
 molecule: venv images
 	molecule test --all
+
+# The other ansible-core releases (the venv's is 2.19), each in a venv of its own
+# under .cache/matrix/; 2.20 and later, which need Python 3.12, in a Debian 13
+# controller image (images/controller.sh). See tools/matrix.sh.
+matrix: venv images
+	PYTHON=$(PYTHON) tools/matrix.sh
 
 # Release step: fold changelogs/fragments/ into CHANGELOG.rst.
 changelog: venv

@@ -10,11 +10,15 @@
 # stand-in that uses the interpreter's own ensurepip does the same job.
 #
 # Sanity ignore files (tests/sanity/ignore-*.txt) are deliberately absent.
+#
+# It runs the ansible-test of the `python` first on PATH: the project venv's for
+# `make sanity`; tools/matrix.sh puts another ansible-core's venv first and gives
+# each its own SYSGUARD_SANITY_DIR, so that several can run at once.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cache="$repo/.cache"
-tree="$cache/sanity/ansible_collections/sysguard/systemd"
+work=${SYSGUARD_SANITY_DIR:-$repo/.cache/sanity}
+tree="$work/ansible_collections/sysguard/systemd"
 
 pip_version=$(python - <<'PY'
 import pathlib, re, ansible_test
