@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_index import UnitIndex
 
-_TOOL = pathlib.Path(__file__).resolve().parents[3] / "tools" / "build_unit_index.py"
+_TOOL = pathlib.Path(__file__).resolve().parents[2] / "tools" / "build_unit_index.py"
 _SPEC = importlib.util.spec_from_file_location("build_unit_index", _TOOL)
 tool = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(tool)
