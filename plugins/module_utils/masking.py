@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from ansible_collections.sysguard.systemd.plugins.module_utils import name_check
 from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import (
     PlanError,
@@ -37,16 +38,21 @@ and ``label``, how errors point at the item (``units[2]``), or None where the
 whole run is one item."""
 
 
-def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=False):
+def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=False,
+                unknown_names="ignore", index_loader=None):
     """Bring the units of each RequestItem to its request, in ``scope``, in one run.
 
     One read, one plan, one apply (one call per kind of action for all
     items), one verify and one report for everything. ``protect`` lists the
-    units never to mask. Returns the module result; raises ModuleFailure.
+    units never to mask. ``unknown_names`` (warn, fail or ignore) decides
+    whether the names to mask are checked against the host and the unit
+    index (``index_loader`` returns it), and whether an unknown one fails the
+    run; the result's ``unknown`` lists them, ``warning`` says it for warn.
+    Returns the module result; raises ModuleFailure.
     Every error that can be known in advance (bad names, options that do not
     apply, links or files in the way, a mask systemd would not honour,
-    protected units, a unit asked two different things) is raised before any
-    change.
+    protected units, a unit asked two different things, unknown names with
+    ``fail``) is raised before any change.
     """
     try:
         protect = _protected_units(protect)
@@ -62,16 +68,21 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
     except (InvalidUnitNames, PlanError, ReadError, SystemctlError) as exc:
         raise ModuleFailure("nothing was changed: %s" % exc, empty_result())
 
+    names = check_mask_names(plan.records, tree, scope, unknown_names, index_loader)
+    if names.unknown and unknown_names == "fail":
+        raise ModuleFailure("nothing was changed: %s" % names.message, dict(empty_result(), unknown=names.unknown))
+
     if check_mode or not plan.has_changes:
         records = [r._replace(after=r.expected) for r in plan.records]
-        return report(records, diff, systemctl.commands)
+        return names.add_to(report(records, diff, systemctl.commands))
 
     try:
         apply_plan(systemctl, plan, scope.manager)
     except SystemctlError as exc:
         records = _read_after(systemctl, scope, plan.records, tree, fallback=True)
         result = report(records, diff, systemctl.commands)
-        raise ModuleFailure("%s; changed before the failure: %s" % (exc, _changed_summary(result)), result)
+        raise ModuleFailure("%s; changed before the failure: %s" % (exc, _changed_summary(result)),
+                            names.add_to(result))
 
     try:
         records = _read_after(systemctl, scope, plan.records, tree)
@@ -79,8 +90,8 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
         # Every change was made; what it did is what the plan expected, unverified.
         records = [r._replace(after=r.expected) for r in plan.records]
         raise ModuleFailure("the change was made but could not be read back to verify it: %s" % exc,
-                            report(records, diff, systemctl.commands))
-    result = report(records, diff, systemctl.commands)
+                            names.add_to(report(records, diff, systemctl.commands)))
+    result = names.add_to(report(records, diff, systemctl.commands))
     problems = verify(records, scope.manager)
     if problems:
         raise ModuleFailure(
@@ -90,6 +101,61 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
             result,
         )
     return result
+
+
+class NameChecks(namedtuple("NameChecks", ["checks", "unknown", "message", "index"])):
+    """The name check of a run: NameCheck by unit, the unknown names as
+    asked, the sentence that names them (None: none), and how the unit index
+    was used (None: nothing needed it)."""
+
+    __slots__ = ()
+
+    def add_to(self, result):
+        """``result`` with each checked unit's ``name_check``, ``unknown`` and the index used."""
+        for entry in result["units"]:
+            check = self.checks.get(entry["unit"])
+            if check is not None:
+                entry["name_check"] = name_check.summary(check)
+        result["unknown"] = list(self.unknown)
+        if self.index is not None:
+            result["unit_index"] = {"used": self.index.used, "release": self.index.release,
+                                    "reason": self.index.reason}
+        if self.message:
+            result["unknown_message"] = self.message
+        return result
+
+
+def check_mask_names(records, tree, scope, mode, index_loader=None):
+    """Check the names the plan masks (as asked, not their triggers): NameChecks.
+
+    Installed names are known from the read; only where one is not, the
+    host's os-release and the unit index are read.
+    """
+    if mode == "ignore":
+        return NameChecks({}, [], None, None)
+    asked = {}
+    states = []
+    for record in records:
+        if record.choice.request.state != "masked" or record.choice.trigger_of:
+            continue
+        if record.before.unit not in asked:
+            asked[record.before.unit] = record.choice.asked.asked
+            states.append(record.before)
+    installed = dict((s.unit, name_check.is_installed(s, tree, scope)) for s in states)
+    use, index = None, None
+    if not all(installed.values()):
+        use = name_check.index_use(name_check.read_os_release(scope.tree), _index(index_loader))
+        index = _index(index_loader) if use.used else None
+    checks = name_check.check_names(states, installed, use, index, "system" if scope.name == "system" else "user")
+    unknown = [asked[c.unit] for c in checks if c.status == "unknown"]
+    return NameChecks(dict((c.unit, c) for c in checks), unknown, name_check.unknown_message(checks, asked), use)
+
+
+def _index(index_loader):
+    if index_loader is None:
+        from ansible_collections.sysguard.systemd.plugins.module_utils.unit_index import load_index  # pylint: disable=import-outside-toplevel
+        return load_index()
+    return index_loader()
 
 
 def _protected_units(protect):
@@ -389,4 +455,4 @@ def _changed_summary(result):
 
 def empty_result():
     """The result of a run that failed before changing anything."""
-    return {"changed": False, "units": [], "masked": [], "unmasked": [], "stopped": [], "triggers": []}
+    return {"changed": False, "units": [], "masked": [], "unmasked": [], "stopped": [], "triggers": [], "unknown": []}

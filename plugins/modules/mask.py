@@ -181,6 +181,26 @@ options:
     type: list
     elements: str
     default: []
+  unknown_names:
+    description:
+      - What to do with a name to mask that is not a unit anywhere, a typo
+        (V(ngnix.service)) or a unit no package ships (V(journald.service)): its
+        mask is written and kept, and protects nothing.
+      - A name counts as known when the host has it (a unit file or alias, an
+        instance's template, a package's mask, a generated unit, a SysV script in
+        C(/etc/init.d)) or, on Debian, when one of Debian's packages ships it,
+        by the unit index the collection carries (Debian 11 to 14). Masking a
+        unit before its package is installed stays a normal thing to do.
+      - V(warn) writes one warning that lists the unknown names, each with the
+        closest known names; V(fail) fails before any change, with the same
+        list; V(ignore) does not check, and reads nothing more.
+      - On a host that is not Debian (C(ID) in os-release), only installed names
+        count as known and the others are reported as C(not_checked), never as
+        unknown: the index knows nothing of other distributions' packages.
+      - Only names to mask are checked, not the triggers O(triggers) adds.
+    type: str
+    choices: [warn, fail, ignore]
+    default: warn
   triggers:
     description:
       - Also mask (or unmask) the units that can start the named ones, the sockets,
@@ -261,6 +281,12 @@ EXAMPLES = r"""
       - name: atd.service
         state: unmasked
     protect: [ssh.service]
+
+- name: Fail before any change when a name to mask is a typo (no unit, no Debian package)
+  sysguard.systemd.mask:
+    name: [ngnix.service, telnet.socket]
+    unknown_names: fail
+  # msg: nothing was changed: unknown unit name, ...: ngnix.service (did you mean nginx.service?). ...
 
 - name: Mask a template, so none of its instances can start
   sysguard.systemd.mask:
@@ -375,6 +401,17 @@ units:
           description: V(follow), V(replace), or V(null) where the name's own masks were removed.
           type: str
           sample: follow
+    name_check:
+      description:
+        - Whether the name is a real unit (see O(unknown_names)). C(status) is
+          V(installed) (the host has it), V(packaged) (not installed; C(packages)
+          maps Debian releases to the packages that ship it), V(referenced) (a
+          package ships a drop-in for the name; C(packages) names those),
+          V(unknown) (C(suggestions) lists the closest known names, best first)
+          or V(not_checked) (not installed, on a host that is not Debian).
+      returned: for names to mask, unless O(unknown_names=ignore)
+      type: dict
+      sample: {status: unknown, suggestions: [nginx.service]}
     trigger_of:
       description: For a unit that came in through O(triggers), the requested units it can start.
       returned: when the unit came in as a trigger
@@ -424,6 +461,32 @@ triggers:
   type: list
   elements: str
   sample: [cups.socket, cups.path]
+unknown:
+  description:
+    - The names to mask that are neither installed nor shipped by a Debian package
+      the unit index knows, as asked (see O(unknown_names)); empty with
+      O(unknown_names=ignore).
+  returned: always
+  type: list
+  elements: str
+  sample: [ngnix.service]
+unit_index:
+  description:
+    - Whether the unit index was read for this host, and why not. Only read where
+      a name to mask is not installed.
+  returned: when a name to mask is not installed, unless O(unknown_names=ignore)
+  type: dict
+  contains:
+    used:
+      description: Whether the index was consulted (only on Debian).
+      type: bool
+    release:
+      description: The Debian release whose packages were looked up first; V(null) where the index does not hold the host's release, and every release it holds was read.
+      type: str
+    reason:
+      description: Why the index was not consulted, or V(null).
+      type: str
+  sample: {used: true, release: bookworm, reason: null}
 commands:
   description: The C(systemctl) and C(busctl) argument lists run, reads included, in order.
   returned: success
@@ -470,6 +533,7 @@ def main():
             triggers=dict(type="bool", default=False),
             on_link=dict(type="str", choices=["refuse", "follow", "replace"], default="refuse"),
             protect=dict(type="list", elements="str", default=[]),
+            unknown_names=dict(type="str", choices=["warn", "fail", "ignore"], default="warn"),
         ),
         required_one_of=[("name", "units")],
         mutually_exclusive=[("name", "units")],
@@ -487,9 +551,14 @@ def main():
             protect=module.params["protect"],
             check_mode=module.check_mode,
             diff=module._diff,
+            unknown_names=module.params["unknown_names"],
         )
     except ModuleFailure as exc:
+        exc.result.pop("unknown_message", None)
         module.fail_json(msg=exc.msg, **exc.result)
+    message = result.pop("unknown_message", None)
+    if message:
+        module.warn(message)
     module.exit_json(**result)
 
 

@@ -30,7 +30,8 @@ from ansible_collections.sysguard.systemd.plugins.modules.mask import request_it
 
 # The module options as AnsibleModule gives them: defaults filled in.
 MODULE_DEFAULTS = {"name": None, "units": None, "state": "masked", "runtime": False, "now": False,
-                   "triggers": False, "on_link": "refuse", "protect": [], "scope": "system", "root": None}
+                   "triggers": False, "on_link": "refuse", "protect": [], "scope": "system", "root": None,
+                   "unknown_names": "warn"}
 ITEM_OPTIONS = ("state", "runtime", "now", "triggers", "on_link")
 
 
@@ -179,3 +180,38 @@ def test_protect_reaches_the_plan(capsys, monkeypatch, fake_systemd):
     assert result["failed"] is True
     assert "ssh.service: protected" in result["msg"]
     assert not fake_systemd.has_mask("cron.service", "persistent")
+
+
+def _debian_host(fake_systemd):
+    import os
+
+    os.makedirs(os.path.join(fake_systemd.root, "etc"), exist_ok=True)
+    with open(os.path.join(fake_systemd.root, "etc/os-release"), "w") as handle:
+        handle.write("ID=debian\nVERSION_ID=12\nVERSION_CODENAME=bookworm\n")
+
+
+def test_an_unknown_name_is_one_warning_with_the_shipped_index(capsys, monkeypatch, fake_systemd):
+    monkeypatch.setattr(mask, "Systemctl", lambda module, scope: Systemctl(fake_systemd, scope))
+    monkeypatch.setattr(mask, "resolve_scope", lambda name, root: fake_systemd.scope())
+    _debian_host(fake_systemd)
+    result = main(capsys, {"name": ["ngnix.service", "nginx.service"]})
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["unknown"] == ["ngnix.service"]
+    assert [u["name_check"]["status"] for u in result["units"]] == ["unknown", "packaged"]
+    assert "nginx-common" in result["units"][1]["name_check"]["packages"]["bookworm"]
+    assert len(result["warnings"]) == 1
+    # A string up to ansible-core 2.18, a structured summary from 2.19 on.
+    assert "ngnix.service (did you mean nginx.service" in json.dumps(result["warnings"][0])
+    assert "unknown_message" not in result
+    assert fake_systemd.has_mask("ngnix.service", "persistent")
+
+
+def test_unknown_names_fail_changes_nothing(capsys, monkeypatch, fake_systemd):
+    monkeypatch.setattr(mask, "Systemctl", lambda module, scope: Systemctl(fake_systemd, scope))
+    monkeypatch.setattr(mask, "resolve_scope", lambda name, root: fake_systemd.scope())
+    _debian_host(fake_systemd)
+    result = main(capsys, {"name": ["ngnix.service", "nginx.service"], "unknown_names": "fail"})
+    assert result["failed"] is True
+    assert result["msg"].startswith("nothing was changed: unknown unit name,")
+    assert result["unknown"] == ["ngnix.service"]
+    assert not fake_systemd.has_mask("nginx.service", "persistent")
