@@ -16,6 +16,11 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import
 ITEM_OPTIONS = ("state", "runtime", "now", "triggers")
 """Options an item may set for itself; the rest come from the role's defaults."""
 
+ITEM_LABELS = ("control", "title")
+"""What an item may say of itself without changing what is done: the ID of the
+benchmark control it implements (CIS ``2.1.11``, STIG ``UBTU-22-211015``) and
+that control's title. Results and reports group units by control."""
+
 STATES = ("masked", "unmasked")
 
 
@@ -31,11 +36,14 @@ def plan_baseline(layers, defaults, exceptions=(), protected=(), allow_protected
     ITEM_OPTIONS. ``defaults`` gives ITEM_OPTIONS for items that do not.
 
     Returns a dict with ``batches`` (unmask batches first, then mask batches,
-    each ``{state, runtime, now, triggers, name: [units]}``) and ``skipped`` (units left
-    alone because of ``exceptions``). Raises BaselineError naming the units and
-    the sources at fault.
+    each ``{state, runtime, now, triggers, name: [units]}``), ``skipped`` (units left
+    alone because of ``exceptions``) and ``controls`` (the controls the items
+    name, in order of first mention: ``{control, title, units, sources}``; an
+    excepted unit stays listed under its control). Raises BaselineError naming
+    the units and the sources at fault.
     """
     wanted = {}  # unit -> (options, [sources])
+    controls = {}  # control -> {control, title, units, sources}
     problems = []
     for source, value in (("masking_exceptions", exceptions), ("masking_protected_units", protected)):
         problem = _not_a_list(source, value)
@@ -51,6 +59,7 @@ def plan_baseline(layers, defaults, exceptions=(), protected=(), allow_protected
             if problem:
                 problems.append(problem)
                 continue
+            _add_control(controls, item, unit, source)
             if unit not in wanted:
                 wanted[unit] = (options, [source])
                 continue
@@ -87,7 +96,62 @@ def plan_baseline(layers, defaults, exceptions=(), protected=(), allow_protected
     return {
         "batches": [dict(zip(ITEM_OPTIONS, key), name=batches[key]) for key in ordered],
         "skipped": skipped,
+        "controls": list(controls.values()),
     }
+
+
+def _add_control(controls, item, unit, source):
+    """Note the unit under the control its item names, if any."""
+    if not isinstance(item, dict) or item.get("control") is None:
+        return
+    control = controls.setdefault(str(item["control"]), {
+        "control": str(item["control"]), "title": item.get("title"), "units": [], "sources": []})
+    if control["title"] is None:
+        control["title"] = item.get("title")
+    if unit not in control["units"]:
+        control["units"].append(unit)
+    if source not in control["sources"]:
+        control["sources"].append(source)
+
+
+def controls_report(plan, units, unknown=()):
+    """Each control of ``plan`` (plan_baseline's) with how its units stand after the run.
+
+    ``units`` are the mask module's ``units`` entries and ``unknown`` its
+    unknown names. A control holds (``compliant``) when each of its units that
+    is not excepted is as the plan asks it, masked or not as systemd loads it,
+    and none is an unknown name, which no mask protects.
+    """
+    wanted = {}
+    for batch in plan["batches"]:
+        for unit in batch["name"]:
+            wanted[unit] = batch["state"]
+    after = {}  # by the name asked: the role asks by full unit name
+    for entry in units:
+        after.setdefault(_canonical(entry["name"]), entry["after"])
+    unknown_units = set(_canonical(name) for name in unknown)
+    report = []
+    for control in plan["controls"]:
+        holds, fails, excepted = [], [], []
+        for unit in control["units"]:
+            if unit in plan["skipped"]:
+                excepted.append(unit)
+            elif unit in after and _is_masked(after[unit]) == (wanted.get(unit) == "masked"):
+                holds.append(unit)
+            else:
+                fails.append(unit)
+        its_unknown = [unit for unit in control["units"] if unit in unknown_units]
+        report.append(dict(control, holds=holds, fails=fails, excepted=excepted,
+                           unknown=its_unknown, compliant=not fails and not its_unknown))
+    return report
+
+
+def _is_masked(state):
+    """Whether a unit's reported state is masked: systemd's load state, or
+    where that is not known yet (check mode), the mask it would have."""
+    if state.get("load_state") is not None:
+        return state["load_state"] == "masked"
+    return state.get("mask") not in (None, "none")
 
 
 def _not_a_list(source, value):
@@ -107,10 +171,13 @@ def _read_item(item, defaults, source):
         item = {"name": item}
     if not isinstance(item, dict) or not isinstance(item.get("name"), str):
         return None, None, "%s: each item must be a unit name or a mapping with a name, not %r" % (source, item)
-    unknown = sorted(set(item) - set(ITEM_OPTIONS) - {"name"})
+    unknown = sorted(set(item) - set(ITEM_OPTIONS) - set(ITEM_LABELS) - {"name"})
     if unknown:
         return None, None, "%s: %s has unknown key%s %s" % (
             source, item["name"], "s" if len(unknown) > 1 else "", ", ".join(unknown))
+    for label in ITEM_LABELS:
+        if item.get(label) is not None and not isinstance(item[label], (str, int, float)):
+            return None, None, "%s: %s has %s %r, expected a string" % (source, item["name"], label, item[label])
     options = dict((o, item.get(o, defaults.get(o))) for o in ITEM_OPTIONS)
     if options["state"] not in STATES:
         return None, None, "%s: %s has state %r, expected masked or unmasked" % (

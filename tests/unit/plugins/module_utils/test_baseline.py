@@ -4,6 +4,7 @@ import pytest
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.baseline import (
     BaselineError,
+    controls_report,
     plan_baseline,
 )
 
@@ -110,3 +111,57 @@ def test_exceptions_or_protected_units_as_a_string_are_refused(option):
     with pytest.raises(BaselineError) as failure:
         plan_baseline({"masking_units": ["cron"]}, DEFAULTS, **{option: "cron"})
     assert "must be a list of units, not the string 'cron'" in str(failure.value)
+
+
+def _entry(name, load_state, mask="persistent"):
+    return {"name": name, "unit": name, "after": {"load_state": load_state, "active_state": "inactive", "mask": mask}}
+
+
+def test_items_carry_their_control_and_the_plan_groups_units_by_control():
+    plan = plan_baseline({
+        "catalog cis_debian12": [
+            {"name": "cups.socket", "control": "2.1.11", "title": "print server not in use"},
+            {"name": "cups.service", "control": "2.1.11", "title": "print server not in use"},
+            {"name": "avahi-daemon.service", "control": "2.1.2"},
+        ],
+        "masking_units__site": [{"name": "cups", "now": True, "control": "SITE-7", "title": "no printing"}],
+    }, DEFAULTS)
+    assert plan["controls"] == [
+        {"control": "2.1.11", "title": "print server not in use", "units": ["cups.socket", "cups.service"],
+         "sources": ["catalog cis_debian12"]},
+        {"control": "2.1.2", "title": None, "units": ["avahi-daemon.service"], "sources": ["catalog cis_debian12"]},
+        {"control": "SITE-7", "title": "no printing", "units": ["cups.service"], "sources": ["masking_units__site"]},
+    ]
+    # The labels change nothing of what is done: cups.service merges as before.
+    assert batches(plan) == [("masked", False, False, ["cups.socket", "avahi-daemon.service"]),
+                             ("masked", False, True, ["cups.service"])]
+
+
+def test_a_control_that_is_not_a_string_is_refused():
+    with pytest.raises(BaselineError) as info:
+        plan_baseline({"masking_units": [{"name": "cups", "control": ["2.1.11"]}]}, DEFAULTS)
+    assert "masking_units: cups has control ['2.1.11'], expected a string" in str(info.value)
+
+
+def test_controls_report_says_which_hold_by_systemds_load_state():
+    plan = plan_baseline({"masking_units": [
+        {"name": "cups.socket", "control": "2.1.11"}, {"name": "cups.service", "control": "2.1.11"},
+        {"name": "ngnix.service", "control": "2.1.18"},
+        {"name": "rsync.service", "control": "2.1.13"},
+        {"name": "debug-shell.service", "state": "unmasked", "control": "X-1"},
+    ]}, DEFAULTS, exceptions=["rsync"])
+    units = [_entry("cups.socket", "masked"), _entry("cups.service", "loaded", mask="none"),
+             _entry("ngnix.service", "masked"), _entry("debug-shell.service", "not-found", mask="none")]
+    report = dict((c["control"], c) for c in controls_report(plan, units, unknown=["ngnix.service"]))
+    assert report["2.1.11"]["holds"] == ["cups.socket"] and report["2.1.11"]["fails"] == ["cups.service"]
+    assert report["2.1.11"]["compliant"] is False
+    assert report["2.1.18"]["unknown"] == ["ngnix.service"] and report["2.1.18"]["compliant"] is False
+    assert report["2.1.13"]["excepted"] == ["rsync.service"] and report["2.1.13"]["compliant"] is True
+    assert report["X-1"]["holds"] == ["debug-shell.service"] and report["X-1"]["compliant"] is True
+
+
+def test_in_check_mode_a_planned_mask_counts_by_its_link():
+    plan = plan_baseline({"masking_units": [{"name": "cups.service", "control": "2.1.11"}]}, DEFAULTS)
+    report = controls_report(plan, [_entry("cups.service", None, mask="persistent")])
+    assert report[0]["compliant"] is True
+    assert controls_report(plan, [])[0]["fails"] == ["cups.service"]
