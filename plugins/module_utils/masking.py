@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from ansible_collections.sysguard.systemd.plugins.module_utils import dependents as dependents_guard
 from ansible_collections.sysguard.systemd.plugins.module_utils import name_check
 from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import (
@@ -39,7 +40,7 @@ whole run is one item."""
 
 
 def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=False,
-                unknown_names="ignore", index_loader=None):
+                unknown_names="ignore", index_loader=None, dependents="ignore"):
     """Bring the units of each RequestItem to its request, in ``scope``, in one run.
 
     One read, one plan, one apply (one call per kind of action for all
@@ -47,12 +48,16 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
     units never to mask. ``unknown_names`` (warn, fail or ignore) decides
     whether the names to mask are checked against the host and the unit
     index (``index_loader`` returns it), and whether an unknown one fails the
-    run; the result's ``unknown`` lists them, ``warning`` says it for warn.
+    run. ``dependents`` (warn, refuse or ignore) decides whether the running
+    or enabled units that need a unit to mask are looked for, and whether
+    they fail the run. The result's ``unknown`` and ``dependents`` list what
+    was found; its ``_warnings`` are the sentences to warn with, for the
+    module to hand to Ansible.
     Returns the module result; raises ModuleFailure.
     Every error that can be known in advance (bad names, options that do not
     apply, links or files in the way, a mask systemd would not honour,
     protected units, a unit asked two different things, unknown names with
-    ``fail``) is raised before any change.
+    ``fail``, dependents with ``refuse``) is raised before any change.
     """
     try:
         protect = _protected_units(protect)
@@ -71,10 +76,20 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
     names = check_mask_names(plan.records, tree, scope, unknown_names, index_loader)
     if names.unknown and unknown_names == "fail":
         raise ModuleFailure("nothing was changed: %s" % names.message, dict(empty_result(), unknown=names.unknown))
+    try:
+        needed = find_dependents(systemctl, plan, scope, dependents)
+    except SystemctlError as exc:
+        raise ModuleFailure("nothing was changed: cannot read what depends on the units to mask: %s" % exc,
+                            empty_result())
+    warnings = [message for message, mode in ((names.message, unknown_names), (needed.message, dependents))
+                if message and mode == "warn"]
+    if needed.found and dependents == "refuse":
+        raise ModuleFailure("nothing was changed: %s" % needed.message,
+                            dict(needed.add_to(dict(empty_result(), unknown=names.unknown)), _warnings=warnings))
 
     if check_mode or not plan.has_changes:
         records = [r._replace(after=r.expected) for r in plan.records]
-        return names.add_to(report(records, diff, systemctl.commands))
+        return _with(report(records, diff, systemctl.commands), names, needed, warnings)
 
     try:
         apply_plan(systemctl, plan, scope.manager)
@@ -82,7 +97,7 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
         records = _read_after(systemctl, scope, plan.records, tree, fallback=True)
         result = report(records, diff, systemctl.commands)
         raise ModuleFailure("%s; changed before the failure: %s" % (exc, _changed_summary(result)),
-                            names.add_to(result))
+                            _with(result, names, needed, warnings))
 
     try:
         records = _read_after(systemctl, scope, plan.records, tree)
@@ -90,8 +105,8 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
         # Every change was made; what it did is what the plan expected, unverified.
         records = [r._replace(after=r.expected) for r in plan.records]
         raise ModuleFailure("the change was made but could not be read back to verify it: %s" % exc,
-                            names.add_to(report(records, diff, systemctl.commands)))
-    result = names.add_to(report(records, diff, systemctl.commands))
+                            _with(report(records, diff, systemctl.commands), names, needed, warnings))
+    result = _with(report(records, diff, systemctl.commands), names, needed, warnings)
     problems = verify(records, scope.manager)
     if problems:
         raise ModuleFailure(
@@ -120,9 +135,41 @@ class NameChecks(namedtuple("NameChecks", ["checks", "unknown", "message", "inde
         if self.index is not None:
             result["unit_index"] = {"used": self.index.used, "release": self.index.release,
                                     "reason": self.index.reason}
-        if self.message:
-            result["unknown_message"] = self.message
         return result
+
+
+class Dependents(namedtuple("Dependents", ["found", "message"])):
+    """The dependents of a run: [Dependent] by unit to mask, and the sentence
+    that names them (None: none)."""
+
+    __slots__ = ()
+
+    def add_to(self, result):
+        """``result`` with each unit's ``dependents`` and the run's, by unit."""
+        for entry in result["units"]:
+            found = self.found.get(entry["unit"])
+            if found:
+                entry["dependents"] = dependents_guard.summary(found)
+        result["dependents"] = dict((unit, [d.unit for d in found]) for unit, found in self.found.items())
+        return result
+
+
+def find_dependents(systemctl, plan, scope, mode):
+    """The running or enabled units that need a unit the plan masks: Dependents."""
+    if mode == "ignore" or not scope.manager:
+        return Dependents({}, None)
+    masked_in_run = set(plan.mask_persistent + plan.mask_persistent_force + plan.mask_runtime
+                        + plan.mask_runtime_force + plan.stop)
+    found = dependents_guard.read_dependents(systemctl, dependents_guard.units_to_check(plan), masked_in_run)
+    asked = dict((r.before.unit, r.choice.asked.asked) for r in reversed(plan.records))
+    return Dependents(found, dependents_guard.dependents_message(found, asked))
+
+
+def _with(result, names, needed, warnings):
+    """The report with the name checks, the dependents and the warnings to give."""
+    result = needed.add_to(names.add_to(result))
+    result["_warnings"] = list(warnings)
+    return result
 
 
 def check_mask_names(records, tree, scope, mode, index_loader=None):
@@ -455,4 +502,5 @@ def _changed_summary(result):
 
 def empty_result():
     """The result of a run that failed before changing anything."""
-    return {"changed": False, "units": [], "masked": [], "unmasked": [], "stopped": [], "triggers": [], "unknown": []}
+    return {"changed": False, "units": [], "masked": [], "unmasked": [], "stopped": [], "triggers": [], "unknown": [],
+            "dependents": {}}

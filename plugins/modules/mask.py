@@ -201,6 +201,23 @@ options:
     type: str
     choices: [warn, fail, ignore]
     default: warn
+  dependents:
+    description:
+      - What to do when a unit to mask is needed by a unit that runs or is enabled:
+        one that C(Requires=), C(BindsTo=) or C(Requisite=) it. Masking stops that
+        unit along with the masked one, or makes it fail at its next start.
+      - Before any change, the units to mask that systemd has loaded are asked for
+        their C(RequiredBy), C(BoundBy) and C(RequisiteOf) (one C(systemctl show),
+        and one more for the states of the units found). Units masked in the same
+        call are not counted.
+      - V(warn) masks and writes one warning naming each unit and what needs it;
+        V(refuse) fails before any change with the same list; V(ignore) asks
+        nothing.
+      - RV(units[].dependents) and RV(dependents) list them. Only where a manager
+        runs: not under O(root), nor for O(scope=global).
+    type: str
+    choices: [warn, refuse, ignore]
+    default: warn
   triggers:
     description:
       - Also mask (or unmask) the units that can start the named ones, the sockets,
@@ -236,7 +253,7 @@ notes:
     bus is missing, C(systemctl show) does the same, slower. With O(triggers),
     one C(systemctl show) reads C(TriggeredBy).
   - The C(systemctl) commands run are C(mask), C(unmask), C(stop), C(show) (see
-    above) and, after a failed change, C(daemon-reload) (see systemctl(1));
+    above, and O(dependents)) and, after a failed change, C(daemon-reload) (see systemctl(1));
     RV(commands) lists every command run, reads included.
 seealso:
   - module: ansible.builtin.systemd_service
@@ -287,6 +304,11 @@ EXAMPLES = r"""
     name: [ngnix.service, telnet.socket]
     unknown_names: fail
   # msg: nothing was changed: unknown unit name, ...: ngnix.service (did you mean nginx.service?). ...
+
+- name: Mask nslcd, but not while a running or enabled unit still requires it
+  sysguard.systemd.mask:
+    name: nslcd.service
+    dependents: refuse
 
 - name: Mask a template, so none of its instances can start
   sysguard.systemd.mask:
@@ -412,6 +434,15 @@ units:
       returned: for names to mask, unless O(unknown_names=ignore)
       type: dict
       sample: {status: unknown, suggestions: [nginx.service]}
+    dependents:
+      description:
+        - The units that run or are enabled and need this one (see O(dependents)):
+          C(unit), C(dependency) (V(Requires), V(BindsTo) or V(Requisite)),
+          C(active_state) and C(unit_file_state).
+      returned: when the unit is to be masked and such units exist, unless O(dependents=ignore)
+      type: list
+      elements: dict
+      sample: [{unit: sssd.service, dependency: Requires, active_state: active, unit_file_state: enabled}]
     trigger_of:
       description: For a unit that came in through O(triggers), the requested units it can start.
       returned: when the unit came in as a trigger
@@ -470,6 +501,13 @@ unknown:
   type: list
   elements: str
   sample: [ngnix.service]
+dependents:
+  description:
+    - By unit to mask, the units that run or are enabled and need it (see
+      O(dependents)); empty where there are none or nothing was asked.
+  returned: always
+  type: dict
+  sample: {nslcd.service: [sssd.service]}
 unit_index:
   description:
     - Whether the unit index was read for this host, and why not. Only read where
@@ -534,6 +572,7 @@ def main():
             on_link=dict(type="str", choices=["refuse", "follow", "replace"], default="refuse"),
             protect=dict(type="list", elements="str", default=[]),
             unknown_names=dict(type="str", choices=["warn", "fail", "ignore"], default="warn"),
+            dependents=dict(type="str", choices=["warn", "refuse", "ignore"], default="warn"),
         ),
         required_one_of=[("name", "units")],
         mutually_exclusive=[("name", "units")],
@@ -552,14 +591,18 @@ def main():
             check_mode=module.check_mode,
             diff=module._diff,
             unknown_names=module.params["unknown_names"],
+            dependents=module.params["dependents"],
         )
     except ModuleFailure as exc:
-        exc.result.pop("unknown_message", None)
+        _give_warnings(module, exc.result)
         module.fail_json(msg=exc.msg, **exc.result)
-    message = result.pop("unknown_message", None)
-    if message:
-        module.warn(message)
+    _give_warnings(module, result)
     module.exit_json(**result)
+
+
+def _give_warnings(module, result):
+    for message in result.pop("_warnings", ()):
+        module.warn(message)
 
 
 def request_items(params):

@@ -52,6 +52,7 @@ class FakeSystemd:
         self.stale_masked = set()
         self.environments = []  # the environment of each call, in order  # units the manager still has loaded as masked
         self.busctl = True
+        self.reverse = {}  # unit -> {RequiredBy, BoundBy, RequisiteOf: [units]}, as systemd keeps them
 
     # Setting up the scene.
     def install(self, unit, active="inactive", file_state="enabled"):
@@ -151,7 +152,10 @@ class FakeSystemd:
             load, file_state, fragment = "not-found", "", ""
         return {"Id": unit, "TriggeredBy": " ".join(self.triggers.get(unit, []) if not layer else []),
                 "LoadState": load, "ActiveState": self.active.get(unit, "inactive"), "FragmentPath": fragment,
-                "UnitFileState": file_state}
+                "UnitFileState": file_state,
+                "RequiredBy": " ".join(self.reverse.get(unit, {}).get("RequiredBy", [])),
+                "BoundBy": " ".join(self.reverse.get(unit, {}).get("BoundBy", [])),
+                "RequisiteOf": " ".join(self.reverse.get(unit, {}).get("RequisiteOf", []))}
 
     @staticmethod
     def _template_of(unit):

@@ -68,7 +68,7 @@ def test_a_typo_is_masked_and_reported_with_the_closest_name(debian):
     result = run(debian, ["ngnix.service"])
     assert result["unknown"] == ["ngnix.service"]
     assert result["units"][0]["name_check"] == {"status": "unknown", "suggestions": ["nginx.service"]}
-    assert "ngnix.service (did you mean nginx.service?)" in result["unknown_message"]
+    assert "ngnix.service (did you mean nginx.service?)" in result["_warnings"][0]
     assert result["unit_index"] == {"used": True, "release": "bookworm", "reason": None}
     assert debian.has_mask("ngnix.service", "persistent")
 

@@ -31,7 +31,7 @@ from ansible_collections.sysguard.systemd.plugins.modules.mask import request_it
 # The module options as AnsibleModule gives them: defaults filled in.
 MODULE_DEFAULTS = {"name": None, "units": None, "state": "masked", "runtime": False, "now": False,
                    "triggers": False, "on_link": "refuse", "protect": [], "scope": "system", "root": None,
-                   "unknown_names": "warn"}
+                   "unknown_names": "warn", "dependents": "warn"}
 ITEM_OPTIONS = ("state", "runtime", "now", "triggers", "on_link")
 
 
@@ -168,8 +168,9 @@ def test_a_mixed_baseline_is_one_module_call(capsys, monkeypatch, fake_systemd):
     assert result["masked"] == ["telnet.socket", "rsh.socket", "cups.service", "avahi-daemon.service"]
     assert result["unmasked"] == ["atd.service"]
     assert result["stopped"] == ["cups.service"]
+    # The show after the read asks what depends on cups.service, the one loaded unit to mask.
     assert [argv[1] if argv[0].endswith("/systemctl") else "busctl" for argv in result["commands"]] == [
-        "busctl", "unmask", "mask", "mask", "stop", "busctl"]
+        "busctl", "show", "unmask", "mask", "mask", "stop", "busctl"]
     assert fake_systemd.has_mask("avahi-daemon.service", "runtime")
 
 
@@ -202,7 +203,7 @@ def test_an_unknown_name_is_one_warning_with_the_shipped_index(capsys, monkeypat
     assert len(result["warnings"]) == 1
     # A string up to ansible-core 2.18, a structured summary from 2.19 on.
     assert "ngnix.service (did you mean nginx.service" in json.dumps(result["warnings"][0])
-    assert "unknown_message" not in result
+    assert "_warnings" not in result
     assert fake_systemd.has_mask("ngnix.service", "persistent")
 
 
