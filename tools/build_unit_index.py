@@ -17,8 +17,9 @@ machine's apt sources; no host name is written anywhere. ``--mirror`` also takes
 
 What the index covers: every unit file and every link that a package ships in a
 unit directory (so an alias shipped as a link, or a unit linked into a ``.wants``
-directory, is there by its name), and the names that packages ship drop-ins for
-(``NAME.d/*.conf``), kept apart. What it does not cover: names that only an
+directory, is there by its name), the services SysV scripts in /etc/init.d become
+on releases whose systemd has the SysV generator, and the names that packages ship
+drop-ins for (``NAME.d/*.conf``), kept apart. What it does not cover: names that only an
 ``Alias=`` line inside a unit file creates when the unit is enabled (the unit
 file's contents are not in Contents, and reading them means downloading every
 package that ships a unit, over a gigabyte per release).
@@ -62,6 +63,13 @@ UNIT_DIRECTORIES = {
     "usr/lib/systemd/user/": "user",
     "etc/systemd/user/": "user",
 }
+# SysV init scripts become NAME.service through systemd-sysv-generator, on releases
+# whose systemd still ships it (systemd 258 dropped it).
+SYSV_DIRECTORY = "etc/init.d/"
+SYSV_GENERATORS = ("lib/systemd/system-generators/systemd-sysv-generator",
+                   "usr/lib/systemd/system-generators/systemd-sysv-generator")
+# Files in /etc/init.d that are not services.
+_SYSV_NOT_SERVICES = ("README", "skeleton", "rc", "rcS", "functions")
 _DIRECTORY_PATTERN = re.compile(
     "^(?:" + "|".join(re.escape(d) for d in sorted(UNIT_DIRECTORIES, key=len, reverse=True)) + ")")
 _UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.\\@-]+\.(?:" + "|".join(UNIT_TYPES) + ")$")
@@ -94,11 +102,21 @@ def classify_path(path):
 
     Returns (scope, kind, unit name) with kind ``unit`` (a unit file or a link,
     shipped in a unit directory or in a ``.wants``/``.requires``/``.upholds``
-    directory there) or ``dropin`` (a file in ``NAME.d/``, which names a unit a
-    package expects to exist), or None for any other path.
+    directory there), ``dropin`` (a file in ``NAME.d/``, which names a unit a
+    package expects to exist), ``sysv`` (a SysV script in /etc/init.d, the
+    service NAME.service once the generator has run) or ``sysv-generator``
+    (that generator itself, with no name), or None for any other path.
     """
     if path.startswith("./"):
         path = path[2:]
+    if path in SYSV_GENERATORS:
+        return "system", "sysv-generator", ""
+    if path.startswith(SYSV_DIRECTORY):
+        script = path[len(SYSV_DIRECTORY):]
+        if "/" in script or script.startswith(".") or script in _SYSV_NOT_SERVICES \
+                or not is_unit_name(script + ".service"):
+            return None
+        return "system", "sysv", script + ".service"
     match = _DIRECTORY_PATTERN.match(path)
     if not match:
         return None
@@ -121,7 +139,7 @@ def scan_contents(lines, found):
     ``found`` maps (scope, kind) to {unit name: set of packages}.
     """
     for line in lines:
-        if "systemd/" not in line:
+        if "systemd/" not in line and SYSV_DIRECTORY not in line:
             continue
         parsed = parse_contents_line(line)
         if parsed is None:
@@ -232,6 +250,13 @@ def build_release(mirror, suite, components=COMPONENTS, architectures=ARCHITECTU
             read.append(relative)
             if log:
                 log("%s: %.1f s" % (relative, time.monotonic() - started))
+    sysv = found.pop(("system", "sysv"), {})
+    generator = found.pop(("system", "sysv-generator"), {})
+    if generator:
+        # The release's systemd turns the scripts into services: they are names its packages ship.
+        units = found.setdefault(("system", "unit"), {})
+        for name, packages in sysv.items():
+            units.setdefault(name, set()).update(packages)
     source = {
         "release": release.get("Codename", suite),
         "suite": release.get("Suite", suite),
@@ -242,6 +267,7 @@ def build_release(mirror, suite, components=COMPONENTS, architectures=ARCHITECTU
         "architectures": list(architectures),
         "contents": read,
         "missing": skipped,
+        "sysv_scripts": len(sysv) if generator else 0,
     }
     return source, found
 

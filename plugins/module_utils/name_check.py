@@ -29,8 +29,11 @@ CHOICES = ("warn", "fail", "ignore")
 
 # Where os-release(5) says to look, in order.
 OS_RELEASE_PATHS = ("/etc/os-release", "/usr/lib/os-release")
-# SysV scripts systemd-sysv-generator turns into units (Debian keeps the generator).
+# SysV scripts that systemd-sysv-generator turns into units, where the tree's
+# systemd still has it (258 and later do not).
 SYSV_DIR = "/etc/init.d"
+SYSV_GENERATORS = ("/usr/lib/systemd/system-generators/systemd-sysv-generator",
+                   "/lib/systemd/system-generators/systemd-sysv-generator")
 
 NameCheck = namedtuple("NameCheck", ["unit", "status", "packages", "suggestions"])
 """What is known of one unit name.
@@ -65,11 +68,14 @@ def has_sysv_script(tree, unit):
     prefix, _dot, unit_type = unit.rpartition(".")
     if unit_type != "service" or "@" in prefix:
         return False
+    return _exists(tree, posixpath.join(SYSV_DIR, prefix)) and any(_exists(tree, g) for g in SYSV_GENERATORS)
+
+
+def _exists(tree, path):
     try:
-        info = tree.lstat(tree.resolve(posixpath.join(SYSV_DIR, prefix)))
+        return tree.lstat(tree.resolve(path)) is not None
     except UnitTreeError:
         return False
-    return info is not None
 
 
 def is_installed(state, tree, scope):

@@ -27,6 +27,9 @@ lib/systemd/system/sysinit.target.wants/systemd-journald.service admin/systemd
 lib/systemd/system/systemd-journald.service             admin/systemd
 lib/systemd/system/bird.service                         net/bird,net/bird2
 lib/systemd/system/README                               admin/systemd
+lib/systemd/system-generators/systemd-sysv-generator    admin/systemd
+etc/init.d/xinetd                                       net/xinetd
+etc/init.d/skeleton                                     admin/initscripts
 lib/systemd/system/strange dir/x.service                admin/odd
 usr/lib/systemd/user/pipewire.socket                    sound/pipewire-bin
 usr/share/doc/nginx/nginx.service                       httpd/nginx-doc
@@ -40,6 +43,7 @@ FORKY_AMD64 = """\
 usr/lib/systemd/system/named.service                    net/bind9
 usr/lib/systemd/system/bird.service                     net/bird3
 usr/lib/systemd/system/with space.service               admin/spacey
+etc/init.d/xinetd                                       net/xinetd
 """
 FORKY_ALL = """\
 usr/lib/systemd/system/nginx.service                    httpd/nginx-common
@@ -101,6 +105,11 @@ def test_contents_lines_split_on_the_last_whitespace(line, expected):
     ("lib/systemd/system-generators/foo", None),
     ("usr/lib/systemd/system/a/b/c.service", None),
     ("usr/share/doc/nginx/nginx.service", None),
+    ("etc/init.d/xinetd", ("system", "sysv", "xinetd.service")),
+    ("etc/init.d/README", None),
+    ("etc/init.d/.depend.boot", None),
+    ("etc/init.d/sub/x", None),
+    ("usr/lib/systemd/system-generators/systemd-sysv-generator", ("system", "sysv-generator", "")),
 ])
 def test_paths_are_classified(path, expected):
     assert tool.classify_path(path) == expected
@@ -139,7 +148,7 @@ def test_build_end_to_end(mirror, tmp_path):
     ]) == 0
     text = output.read_text(encoding="utf-8")
     assert mirror not in text and str(tmp_path) not in text
-    assert "bookworm 12.15, Release file of Sat, 01 Aug 2026 10:00:00 UTC: 5 system and 1 user unit names" in text
+    assert "bookworm 12.15, Release file of Sat, 01 Aug 2026 10:00:00 UTC: 6 system and 1 user unit names" in text
     assert "forky (testing)" in text
     assert max(len(line) for line in text.splitlines()) <= 160
     namespace = {}
@@ -157,7 +166,11 @@ def test_build_end_to_end(mirror, tmp_path):
     # Not names: README, a unit in a nested directory, a path with a space (which
     # systemd would not load as a unit), a unit file under /usr/share/doc.
     assert sorted(index.names()) == [
-        "bird.service", "getty@.service", "named.service", "nginx.service", "systemd-journald.service"]
+        "bird.service", "getty@.service", "named.service", "nginx.service", "systemd-journald.service",
+        "xinetd.service"]
+    # A SysV script is a service where the release's systemd has the generator (bookworm), not elsewhere.
+    assert index.lookup("xinetd.service").packages == {"bookworm": ["xinetd"]}
+    assert (index.sources[0]["sysv_scripts"], index.sources[1]["sysv_scripts"]) == (1, 0)
     assert list(index.names("user")) == ["pipewire.socket"]
     assert index.lookup("nginx.service").packages == {"bookworm": ["nginx-common"], "forky": ["nginx-common"]}
     assert index.lookup("bird.service").packages == {"bookworm": ["bird", "bird2"], "forky": ["bird3"]}

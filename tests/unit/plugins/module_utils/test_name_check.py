@@ -128,6 +128,12 @@ def test_a_vendor_mask_and_a_sysv_script_count_as_installed(debian):
     with open(os.path.join(debian.root, "etc/init.d/oldd"), "w") as handle:
         handle.write("#!/bin/sh\n")
     result = run(debian, ["vendorthing.service", "oldd.service"])
+    # No SysV generator (systemd 258 and later): the script makes no unit.
+    assert [u["name_check"]["status"] for u in result["units"]] == ["installed", "unknown"]
+    os.makedirs(os.path.join(debian.root, "usr/lib/systemd/system-generators"))
+    with open(os.path.join(debian.root, "usr/lib/systemd/system-generators/systemd-sysv-generator"), "w"):
+        pass
+    result = run(debian, ["vendorthing.service", "oldd.service"])
     assert [u["name_check"]["status"] for u in result["units"]] == ["installed", "installed"]
 
 
