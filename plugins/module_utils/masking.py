@@ -191,18 +191,10 @@ def check_mask_names(records, tree, scope, mode, index_loader=None):
     installed = dict((s.unit, name_check.is_installed(s, tree, scope)) for s in states)
     use, index = None, None
     if not all(installed.values()):
-        use = name_check.index_use(name_check.read_os_release(scope.tree), _index(index_loader))
-        index = _index(index_loader) if use.used else None
+        use, index = name_check.index_use(name_check.read_os_release(scope.tree), lambda: name_check.index_from(index_loader))
     checks = name_check.check_names(states, installed, use, index, "system" if scope.name == "system" else "user")
     unknown = [asked[c.unit] for c in checks if c.status == "unknown"]
     return NameChecks(dict((c.unit, c) for c in checks), unknown, name_check.unknown_message(checks, asked), use)
-
-
-def _index(index_loader):
-    if index_loader is None:
-        from ansible_collections.sysguard.systemd.plugins.module_utils.unit_index import load_index  # pylint: disable=import-outside-toplevel
-        return load_index()
-    return index_loader()
 
 
 def _protected_units(protect):

@@ -94,15 +94,27 @@ def is_installed(state, tree, scope):
     return scope.name == "system" and has_sysv_script(scope.tree, state.unit)
 
 
-def index_use(os_release, index):
-    """How the index applies to a host with these os-release fields: an IndexUse."""
+def index_use(os_release, load_index):
+    """How the index applies to a host with these os-release fields: (IndexUse,
+    the UnitIndex or None). ``load_index`` is called only for a Debian host."""
     release = debian_release(os_release)
     if not release.is_debian:
         name = os_release.get("PRETTY_NAME") or os_release.get("ID") or "no os-release"
-        return IndexUse(False, None, "the host is not Debian (%s); the unit index only knows Debian's packages" % name)
+        return IndexUse(False, None, "the host is not Debian (%s); the unit index only knows Debian's "
+                        "packages" % name), None
+    index = load_index()
     if release.codename in index.releases:
-        return IndexUse(True, release.codename, None)
-    return IndexUse(True, None, None)
+        return IndexUse(True, release.codename, None), index
+    return IndexUse(True, None, None), index
+
+
+def index_from(index_loader=None):
+    """The unit index: ``index_loader()``, or by default the one the collection ships."""
+    if index_loader is not None:
+        return index_loader()
+    # Imported here so that a run that needs no index decodes none.
+    from ansible_collections.sysguard.systemd.plugins.module_utils.unit_index import load_index  # pylint: disable=import-outside-toplevel
+    return load_index()
 
 
 def check_names(states, installed, use, index, index_scope="system"):

@@ -33,6 +33,28 @@ options:
       - When omitted, every masked unit is reported.
     type: list
     elements: str
+  all_masks:
+    description:
+      - With O(name), report every other masked unit as well, in the same read, as
+        without O(name). An audit reads a baseline's units and whatever else is
+        masked this way, in one call.
+    type: bool
+    default: false
+  check_names:
+    description:
+      - For each unit in O(name), say whether the name is a real unit, as
+        O(sysguard.systemd.mask#module:unknown_names) checks it:
+        RV(units.name_check).
+    type: bool
+    default: false
+  dependents:
+    description:
+      - For each unit in O(name), list the running or enabled units that
+        C(Requires=), C(BindsTo=) or C(Requisite=) it (RV(units.dependents)),
+        as O(sysguard.systemd.mask#module:dependents) finds them. Needs a
+        running manager; elsewhere the lists are empty.
+    type: bool
+    default: false
   scope:
     description:
       - The manager whose masks to report, as in O(sysguard.systemd.mask#module:scope).
@@ -72,6 +94,13 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: baseline.not_masked == []
     fail_msg: "Not masked: {{ baseline.not_masked | join(', ') }}"
+
+- name: Read a baseline's units and every other mask, with their name checks, in one call
+  sysguard.systemd.mask_info:
+    name: [telnet.socket, ngnix.service]
+    all_masks: true
+    check_names: true
+  register: audit
 """
 
 RETURN = r"""
@@ -118,6 +147,26 @@ units:
           RV(units.load_state=masked); RV(units.links) shows the package's link.
       type: str
       sample: runtime
+    blocked_by:
+      description:
+        - What is at the unit's name in the persistent directory (C(/etc/systemd/system))
+          that is not a mask, and keeps C(systemctl mask) from writing one there:
+          C(path), C(kind) (V(file), V(alias), V(linked), V(dangling), V(ignored) or
+          V(other)) and C(target), the link's text.
+      returned: when something that is not a mask is there
+      type: dict
+      sample: {path: /etc/systemd/system/cups.service, kind: file, target: null}
+    name_check:
+      description: Whether the name is a real unit; as RV(sysguard.systemd.mask#module:units[].name_check).
+      returned: with O(check_names), for the units in O(name)
+      type: dict
+      sample: {status: unknown, suggestions: [nginx.service]}
+    dependents:
+      description: The running or enabled units that need this one; as RV(sysguard.systemd.mask#module:units[].dependents).
+      returned: with O(dependents), for the units in O(name)
+      type: list
+      elements: dict
+      sample: []
     links:
       description:
         - Every mask of the unit at its own name in the persistent and runtime
@@ -203,6 +252,9 @@ def main():
             name=dict(type="list", elements="str"),
             scope=dict(type="str", choices=["system", "user", "global"], default="system"),
             root=dict(type="path"),
+            all_masks=dict(type="bool", default=False),
+            check_names=dict(type="bool", default=False),
+            dependents=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -211,7 +263,9 @@ def main():
             scope = resolve_scope(module.params["scope"], module.params["root"])
         except ScopeError as exc:
             raise ModuleFailure(str(exc), {"changed": False})
-        result = gather_mask_info(Systemctl(module, scope), scope, module.params["name"])
+        result = gather_mask_info(Systemctl(module, scope), scope, module.params["name"],
+                                  all_masks=module.params["all_masks"], check_names=module.params["check_names"],
+                                  dependents=module.params["dependents"])
     except ModuleFailure as exc:
         module.fail_json(msg=exc.msg, **exc.result)
     module.exit_json(**result)

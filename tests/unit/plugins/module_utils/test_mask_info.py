@@ -117,3 +117,24 @@ def test_an_instance_without_a_file_of_its_own_reports_its_templates_file_state(
     assert fake_systemd.calls[-1] == LIST_UNIT_FILES + ["worker@a.service", "worker@.service"]
     assert result["units"]["worker@a.service"]["unit_file_state"] == "indirect"
     assert result["units"]["worker@.service"]["unit_file_state"] == "indirect"
+
+
+def test_an_audit_reads_the_named_units_and_every_other_mask_in_one_batch(fake_systemd):
+    fake_systemd.install("cups.service", active="active")
+    fake_systemd.install("sssd.service", active="active", file_state="enabled")
+    fake_systemd.reverse["cups.service"] = {"RequiredBy": ["sssd.service"]}
+    fake_systemd.place_mask("stray.service", "runtime")
+    fake_systemd.place_unit_file("local.service", layer="persistent")
+    scope = fake_systemd.scope()
+    result = gather_mask_info(Systemctl(fake_systemd, scope), scope, ["cups", "local", "ngnix.service"],
+                              all_masks=True, check_names=True, dependents=True,
+                              index_loader=lambda: pytest.fail("no os-release: the index is not read"))
+    assert list(result["units"]) == ["cups.service", "local.service", "ngnix.service", "stray.service"]
+    assert result["units"]["local.service"]["blocked_by"] == {
+        "path": "/etc/systemd/system/local.service", "kind": "file", "target": None}
+    assert result["units"]["cups.service"]["dependents"] == [
+        {"unit": "sssd.service", "dependency": "Requires", "active_state": "active", "unit_file_state": "enabled"}]
+    assert result["units"]["ngnix.service"]["name_check"] == {"status": "not_checked"}
+    assert result["units"]["cups.service"]["name_check"] == {"status": "installed"}
+    assert "name_check" not in result["units"]["stray.service"]
+    assert [call[0] for call in fake_systemd.calls] == ["--system", "list-unit-files", "show", "show"]
