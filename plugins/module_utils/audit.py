@@ -86,12 +86,26 @@ def classify_host(plan, info, window_units=()):
     counts = dict((kind, sum(1 for r in records if r["class"] == kind)) for kind in CLASSES)
     return {
         "drift": any(counts[kind] for kind in DRIFT_CLASSES),
+        "summary": _summary(records, counts, vendor),
         "counts": counts,
         "units": records,
         "vendor": vendor,
         "controls": _controls(plan, records),
         "dependents": dict((r["unit"], [d["unit"] for d in r["dependents"]]) for r in records if r.get("dependents")),
     }
+
+
+def _summary(records, counts, vendor):
+    """One line: the drift by class with its units, then how many units are fine."""
+    parts = []
+    for kind in DRIFT_CLASSES:
+        units = [r["unit"] for r in records if r["class"] == kind]
+        if units:
+            parts.append("%s %s" % (kind.replace("_", " "), ", ".join(units)))
+    fine = ["%d %s" % (counts[kind], kind) for kind in ("compliant", "excepted", "window") if counts[kind]]
+    if vendor:
+        fine.append("%d vendor mask%s" % (len(vendor), "" if len(vendor) == 1 else "s"))
+    return "; ".join(parts + [", ".join(fine) or "no unit"])
 
 
 def _baseline_record(unit, batch, state, controls_of):

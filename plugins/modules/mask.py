@@ -184,7 +184,7 @@ options:
   unknown_names:
     description:
       - What to do with a name to mask that is not a unit anywhere, a typo
-        (V(ngnix.service)) or a unit no package ships (V(journald.service)): its
+        (V(ngnix.service)) or a unit no package ships (V(journald.service)). Its
         mask is written and kept, and protects nothing.
       - A name counts as known when the host has it (a unit file or alias, an
         instance's template, a package's mask, a generated unit, a SysV script in
@@ -196,14 +196,14 @@ options:
         list; V(ignore) does not check, and reads nothing more.
       - On a host that is not Debian (C(ID) in os-release), only installed names
         count as known and the others are reported as C(not_checked), never as
-        unknown: the index knows nothing of other distributions' packages.
+        unknown, since the index knows nothing of other distributions' packages.
       - Only names to mask are checked, not the triggers O(triggers) adds.
     type: str
     choices: [warn, fail, ignore]
     default: warn
   dependents:
     description:
-      - What to do when a unit to mask is needed by a unit that runs or is enabled:
+      - What to do when a unit to mask is needed by a unit that runs or is enabled,
         one that C(Requires=), C(BindsTo=) or C(Requisite=) it. Masking stops that
         unit along with the masked one, or makes it fail at its next start.
       - Before any change, the units to mask that systemd has loaded are asked for
@@ -214,7 +214,7 @@ options:
         V(refuse) fails before any change with the same list; V(ignore) asks
         nothing.
       - RV(units[].dependents) and RV(dependents) list them. Only where a manager
-        runs: not under O(root), nor for O(scope=global).
+        runs, so not under O(root), nor for O(scope=global).
     type: str
     choices: [warn, refuse, ignore]
     default: warn
@@ -436,8 +436,8 @@ units:
       sample: {status: unknown, suggestions: [nginx.service]}
     dependents:
       description:
-        - The units that run or are enabled and need this one (see O(dependents)):
-          C(unit), C(dependency) (V(Requires), V(BindsTo) or V(Requisite)),
+        - The units that run or are enabled and need this one (see O(dependents)).
+        - Each has C(unit), C(dependency) (V(Requires), V(BindsTo) or V(Requisite)),
           C(active_state) and C(unit_file_state).
       returned: when the unit is to be masked and such units exist, unless O(dependents=ignore)
       type: list

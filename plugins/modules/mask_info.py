@@ -43,7 +43,7 @@ options:
   check_names:
     description:
       - For each unit in O(name), say whether the name is a real unit, as
-        O(sysguard.systemd.mask#module:unknown_names) checks it:
+        O(sysguard.systemd.mask#module:unknown_names) checks it, in
         RV(units.name_check).
     type: bool
     default: false
@@ -150,8 +150,8 @@ units:
     blocked_by:
       description:
         - What is at the unit's name in the persistent directory (C(/etc/systemd/system))
-          that is not a mask, and keeps C(systemctl mask) from writing one there:
-          C(path), C(kind) (V(file), V(alias), V(linked), V(dangling), V(ignored) or
+          that is not a mask, and keeps C(systemctl mask) from writing one there.
+        - C(path), C(kind) (V(file), V(alias), V(linked), V(dangling), V(ignored) or
           V(other)) and C(target), the link's text.
       returned: when something that is not a mask is there
       type: dict

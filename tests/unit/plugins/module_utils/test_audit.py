@@ -74,6 +74,9 @@ def test_every_unit_gets_its_class_and_vendor_masks_are_apart():
     assert report["vendor"] == [{"unit": "x11-common.service", "path": "/lib/systemd/system/x11-common.service",
                                  "since": SINCE}]
     assert report["drift"] is True
+    assert report["summary"] == ("missing cups.service; blocked local.service; unknown ngnix.service; runtime only "
+                                 "telnet.socket; unexpected stray.service; 3 compliant, 1 excepted, 1 window, "
+                                 "1 vendor mask")
     assert report["counts"]["missing"] == 1 and report["counts"]["compliant"] == 3
     by_unit = dict((r["unit"], r) for r in report["units"])
     assert by_unit["stray.service"]["since"] == SINCE
