@@ -264,8 +264,7 @@ EXAMPLES = r"""
 - name: Close legacy network services for good and stop them now
   sysguard.systemd.mask:
     name:
-      - telnet.socket
-      - rsh.socket
+      - inetd.service
       - cups
       - avahi-daemon.service
     now: true
@@ -290,7 +289,7 @@ EXAMPLES = r"""
 - name: Apply a mixed baseline in one call (one read, one plan, one verify)
   sysguard.systemd.mask:
     units:
-      - name: [telnet.socket, rsh.socket, tftp.socket]
+      - name: [inetd.service, tftpd-hpa.service]
       - name: [avahi-daemon.service, cups.service]
         now: true
       - name: bluetooth.service
@@ -301,7 +300,7 @@ EXAMPLES = r"""
 
 - name: Fail before any change when a name to mask is a typo (no unit, no Debian package)
   sysguard.systemd.mask:
-    name: [ngnix.service, telnet.socket]
+    name: [ngnix.service, inetd.service]
     unknown_names: fail
   # msg: nothing was changed: unknown unit name, ...: ngnix.service (did you mean nginx.service?). ...
 

@@ -87,7 +87,7 @@ EXAMPLES = r"""
 
 - name: Read the units a baseline requires masked
   sysguard.systemd.mask_info:
-    name: [telnet.socket, rsh.socket, cups, avahi-daemon]
+    name: [inetd.service, cups, avahi-daemon]
   register: baseline
 
 - name: Fail where one of them is not masked
@@ -97,7 +97,7 @@ EXAMPLES = r"""
 
 - name: Read a baseline's units and every other mask, with their name checks, in one call
   sysguard.systemd.mask_info:
-    name: [telnet.socket, ngnix.service]
+    name: [inetd.service, ngnix.service]
     all_masks: true
     check_names: true
   register: audit
