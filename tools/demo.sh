@@ -9,7 +9,8 @@ hosts=(demo-debian11 demo-debian12 demo-debian13)
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-cleanup() { podman rm -f "${hosts[@]}" >/dev/null 2>&1 || true; }
+report=$(mktemp -d /tmp/sysguard-demo-audit.XXXXXX)
+cleanup() { podman rm -f "${hosts[@]}" >/dev/null 2>&1 || true; rm -rf "$report"; }
 trap cleanup EXIT
 cleanup
 
@@ -48,5 +49,17 @@ podman exec demo-debian13 systemctl show --property=LoadState ctrl-alt-del.targe
 
 say "Applying the baseline again: nothing changes"
 ansible-playbook -i "$example/inventory" "$example/site.yml" | tail -n 5
+
+say "A typo caught: ngnix.service is no unit; with unknown_names=fail nothing is masked"
+ansible -i "$example/inventory" demo-debian12 -o -m sysguard.systemd.mask \
+  -a 'name=ngnix.service unknown_names=fail' 2>&1 | grep -o 'nothing was changed[^"]*' || true
+
+say "Drift on demo-debian11, made by hand: cups.service unmasked, a stray runtime mask on bluetooth.service"
+podman exec demo-debian11 sh -c 'systemctl unmask cups.service && systemctl mask --runtime bluetooth.service'
+
+say "Auditing the three hosts against the baseline (changes nothing), reports in $report"
+ansible-playbook -i "$example/inventory" sysguard.systemd.audit -e "masking_audit_report_dir=$report" >/dev/null
+ls "$report"
+cat "$report/masking-audit.md"
 
 say "Cleaning up the containers"
