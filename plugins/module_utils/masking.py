@@ -18,7 +18,9 @@ from ansible_collections.sysguard.systemd.plugins.module_utils import dependents
 from ansible_collections.sysguard.systemd.plugins.module_utils import name_check
 from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import (
+    MaskRequest,
     PlanError,
+    UnitChoice,
     check_request,
     choose_units,
     plan_masking,
@@ -26,7 +28,12 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import 
     trigger_choice,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import SystemctlError
-from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import InvalidUnitNames, parse_unit_names
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
+    InvalidUnitName,
+    InvalidUnitNames,
+    parse_unit_name,
+    parse_unit_names,
+)
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_read import ReadError, read_tree, read_units, reread_tree
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import is_mask
 
@@ -40,7 +47,7 @@ whole run is one item."""
 
 
 def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=False,
-                unknown_names="ignore", index_loader=None, dependents="ignore"):
+                unknown_names="ignore", index_loader=None, dependents="ignore", exclusive=False, keep=()):
     """Bring the units of each RequestItem to its request, in ``scope``, in one run.
 
     One read, one plan, one apply (one call per kind of action for all
@@ -52,7 +59,10 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
     or enabled units that need a unit to mask are looked for, and whether
     they fail the run. The result's ``unknown`` and ``dependents`` list what
     was found; its ``_warnings`` are the sentences to warn with, for the
-    module to hand to Ansible.
+    module to hand to Ansible. With ``exclusive``, every administrator's
+    mask (in the persistent or runtime directory) of a unit that no item
+    names, no trigger brings in and ``keep`` does not list is removed in the
+    same run; the result's ``exclusive`` lists those units.
     Returns the module result; raises ModuleFailure.
     Every error that can be known in advance (bad names, options that do not
     apply, links or files in the way, a mask systemd would not honour,
@@ -69,6 +79,10 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
         if trigger_choices:
             choices += trigger_choices
             states += read_units(systemctl, scope, [c.unit for c in trigger_choices], tree)
+        unlisted = unlisted_mask_choices(choices, tree, scope, keep) if exclusive else []
+        if unlisted:
+            choices += unlisted
+            states += read_units(systemctl, scope, [c.unit for c in unlisted], tree)
         plan = plan_masking(choices, states, tree, scope, protect)
     except (InvalidUnitNames, PlanError, ReadError, SystemctlError) as exc:
         raise ModuleFailure("nothing was changed: %s" % exc, empty_result())
@@ -169,7 +183,45 @@ def _with(result, names, needed, warnings):
     """The report with the name checks, the dependents and the warnings to give."""
     result = needed.add_to(names.add_to(result))
     result["_warnings"] = list(warnings)
+    result["exclusive"] = [entry["unit"] for entry in result["units"] if entry.pop("_unlisted", False)]
     return result
+
+
+# What exclusive mode asks of a mask that nothing names: remove it, from every layer.
+UNLISTED = MaskRequest("unmasked", runtime=False, now=False, triggers=False, on_link="refuse")
+
+
+def unlisted_mask_choices(choices, tree, scope, keep=()):
+    """A UnitChoice to unmask each unit that carries an administrator's mask
+    (a mask at its own name in the persistent or runtime directory) and that
+    no choice acts on or names, nor ``keep`` lists.
+
+    Packages' masks are not the administrator's and are never taken; names
+    on disk that are not valid unit names are left alone.
+    """
+    named = set()
+    for choice in choices:
+        named.update((choice.unit, choice.asked.unit))
+    kept = set()
+    for name in keep or ():
+        try:
+            kept.add(parse_unit_name(name).unit)
+        except InvalidUnitName as exc:
+            raise PlanError({"keep": str(exc)})
+    unlisted = []
+    for directory in (scope.persistent_dir, scope.runtime_dir):
+        for name, entry in sorted(tree.entries.get(directory, {}).items()):
+            if entry.kind != "mask":
+                continue
+            try:
+                asked = parse_unit_name(name)
+            except InvalidUnitName:
+                continue
+            if asked.unit in named or asked.unit in kept:
+                continue
+            named.add(asked.unit)
+            unlisted.append(UnitChoice(asked, asked.unit, UNLISTED))
+    return unlisted
 
 
 def check_mask_names(records, tree, scope, mode, index_loader=None):
@@ -430,6 +482,8 @@ def report(records, diff, commands):
             entry["alias_of"] = alias_of
         if choice.trigger_of:
             entry["trigger_of"] = list(choice.trigger_of)
+        if choice.request is UNLISTED:
+            entry["_unlisted"] = True  # taken out again by _with, into the result's exclusive list
         units.append(entry)
         if not entry["changed"] or old.unit in masked + unmasked + stopped:
             continue
@@ -495,4 +549,4 @@ def _changed_summary(result):
 def empty_result():
     """The result of a run that failed before changing anything."""
     return {"changed": False, "units": [], "masked": [], "unmasked": [], "stopped": [], "triggers": [], "unknown": [],
-            "dependents": {}}
+            "dependents": {}, "exclusive": []}

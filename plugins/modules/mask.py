@@ -181,6 +181,24 @@ options:
     type: list
     elements: str
     default: []
+  exclusive:
+    description:
+      - Also remove every administrator's mask, in C(/etc/systemd/system) or
+        C(/run/systemd/system) (or the scope's directories), of a unit that this
+        call does not name (in O(name), O(units) or as a trigger) and O(keep) does
+        not list, so that the host has the masks the call asks and no others.
+      - Packages' own masks are never removed. The units are unmasked in the same
+        call, from every layer, and listed in RV(exclusive); check mode and diff
+        mode show them like any other change.
+    type: bool
+    default: false
+  keep:
+    description:
+      - With O(exclusive), units whose masks stay although the call does not name
+        them (the masks of an open maintenance window, a site's own list).
+    type: list
+    elements: str
+    default: []
   unknown_names:
     description:
       - What to do with a name to mask that is not a unit anywhere, a typo
@@ -308,6 +326,12 @@ EXAMPLES = r"""
   sysguard.systemd.mask:
     name: nslcd.service
     dependents: refuse
+
+- name: Have exactly the baseline's masks, keeping the ones a maintenance window made
+  sysguard.systemd.mask:
+    name: [inetd.service, cups.service, debug-shell.service]
+    exclusive: true
+    keep: [cron.service]
 
 - name: Mask a template, so none of its instances can start
   sysguard.systemd.mask:
@@ -500,6 +524,12 @@ unknown:
   type: list
   elements: str
   sample: [ngnix.service]
+exclusive:
+  description: The units whose masks O(exclusive) removes (or would, in check mode), because nothing names them.
+  returned: always
+  type: list
+  elements: str
+  sample: [bluetooth.service]
 dependents:
   description:
     - By unit to mask, the units that run or are enabled and need it (see
@@ -572,6 +602,8 @@ def main():
             protect=dict(type="list", elements="str", default=[]),
             unknown_names=dict(type="str", choices=["warn", "fail", "ignore"], default="warn"),
             dependents=dict(type="str", choices=["warn", "refuse", "ignore"], default="warn"),
+            exclusive=dict(type="bool", default=False),
+            keep=dict(type="list", elements="str", default=[]),
         ),
         required_one_of=[("name", "units")],
         mutually_exclusive=[("name", "units")],
@@ -591,6 +623,8 @@ def main():
             diff=module._diff,
             unknown_names=module.params["unknown_names"],
             dependents=module.params["dependents"],
+            exclusive=module.params["exclusive"],
+            keep=module.params["keep"],
         )
     except ModuleFailure as exc:
         _give_warnings(module, exc.result)

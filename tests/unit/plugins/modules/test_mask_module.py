@@ -31,7 +31,7 @@ from ansible_collections.sysguard.systemd.plugins.modules.mask import request_it
 # The module options as AnsibleModule gives them: defaults filled in.
 MODULE_DEFAULTS = {"name": None, "units": None, "state": "masked", "runtime": False, "now": False,
                    "triggers": False, "on_link": "refuse", "protect": [], "scope": "system", "root": None,
-                   "unknown_names": "warn", "dependents": "warn"}
+                   "unknown_names": "warn", "dependents": "warn", "exclusive": False, "keep": []}
 ITEM_OPTIONS = ("state", "runtime", "now", "triggers", "on_link")
 
 
