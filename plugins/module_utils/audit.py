@@ -27,7 +27,7 @@ masks, never as drift.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 # Worst first: the order of the summary's columns and of a host's findings.
 DRIFT_CLASSES = ("missing", "blocked", "unknown", "runtime_only", "still_masked", "unexpected")
@@ -250,8 +250,8 @@ def render_markdown(reports):
                 extra.append("since %s" % record["since"])
             if record.get("suggestions"):
                 extra.append("did you mean %s?" % " or ".join(record["suggestions"]))
-            lines.append("- %s: `%s`%s" % (LABELS[record["class"]], record["unit"],
-                                          " (%s)" % "; ".join(extra) if extra else ""))
+            detail = " (%s)" % "; ".join(extra) if extra else ""
+            lines.append("- %s: `%s`%s" % (LABELS[record["class"]], record["unit"], detail))
     return "\n".join(lines) + "\n"
 
 

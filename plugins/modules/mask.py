@@ -548,7 +548,9 @@ unit_index:
       description: Whether the index was consulted (only on Debian).
       type: bool
     release:
-      description: The Debian release whose packages were looked up first; V(null) where the index does not hold the host's release, and every release it holds was read.
+      description:
+        - The Debian release whose packages were looked up first.
+        - V(null) where the index does not hold the host's release, and every release it holds was read.
       type: str
     reason:
       description: Why the index was not consulted, or V(null).
