@@ -74,6 +74,9 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
         requested = _check_items(items, scope)
         tree = read_tree(scope)
         choices = _choose(requested, tree, scope)
+        # Asked before the read, which loads every unit it reads: only a unit
+        # loaded already can have loaded units that depend on it.
+        loaded_before = _loaded_before(systemctl, choices, tree, scope) if dependents != "ignore" else set()
         states = read_units(systemctl, scope, [c.unit for c in choices], tree)
         trigger_choices = _trigger_choices(systemctl, choices, states, tree, scope)
         if trigger_choices:
@@ -91,7 +94,7 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
     if names.unknown and unknown_names == "fail":
         raise ModuleFailure("nothing was changed: %s" % names.message, dict(empty_result(), unknown=names.unknown))
     try:
-        needed = find_dependents(systemctl, plan, scope, dependents)
+        needed = find_dependents(systemctl, plan, scope, dependents, loaded_before)
     except SystemctlError as exc:
         raise ModuleFailure("nothing was changed: cannot read what depends on the units to mask: %s" % exc,
                             empty_result())
@@ -168,13 +171,34 @@ class Dependents(namedtuple("Dependents", ["found", "message"])):
         return result
 
 
-def find_dependents(systemctl, plan, scope, mode):
-    """The running or enabled units that need a unit the plan masks: Dependents."""
+def _loaded_before(systemctl, choices, tree, scope):
+    """The units of ``choices`` to mask that the manager has loaded, by their
+    names or the unit their name is an alias of."""
+    if not scope.manager:
+        return set()
+    units = [c.unit for c in choices if c.request.state == "masked" and "@." not in c.unit]
+    if not units:
+        return set()
+    names = dict((unit, tree.lookup(unit).unit) for unit in units)
+    loaded = systemctl.loaded_units(sorted(set(units) | set(names.values())))
+    return set(unit for unit, canonical in names.items() if unit in loaded or canonical in loaded)
+
+
+def find_dependents(systemctl, plan, scope, mode, loaded_before=None):
+    """The running or enabled units that need a unit the plan masks: Dependents.
+
+    Only the units in ``loaded_before`` are asked about: a unit that no loaded
+    unit depends on may still be loaded by the read, and systemd knows no unit
+    that depends on it. That keeps a baseline of units that are installed and
+    not running from costing one `systemctl show` of each.
+    """
     if mode == "ignore" or not scope.manager:
         return Dependents({}, None)
     masked_in_run = set(plan.mask_persistent + plan.mask_persistent_force + plan.mask_runtime
                         + plan.mask_runtime_force + plan.stop)
-    found = dependents_guard.read_dependents(systemctl, dependents_guard.units_to_check(plan), masked_in_run)
+    units = [unit for unit in dependents_guard.units_to_check(plan)
+             if loaded_before is None or unit in loaded_before]
+    found = dependents_guard.read_dependents(systemctl, units, masked_in_run)
     asked = dict((r.before.unit, r.choice.asked.asked) for r in reversed(plan.records))
     return Dependents(found, dependents_guard.dependents_message(found, asked))
 

@@ -53,11 +53,14 @@ class FakeSystemd:
         self.environments = []  # the environment of each call, in order  # units the manager still has loaded as masked
         self.busctl = True
         self.reverse = {}  # unit -> {RequiredBy, BoundBy, RequisiteOf: [units]}, as systemd keeps them
+        self.loaded = set()  # units the manager has loaded; reading a unit loads it
 
     # Setting up the scene.
     def install(self, unit, active="inactive", file_state="enabled"):
         self.installed[unit] = file_state
         self.active[unit] = active
+        if active != "inactive" or file_state == "enabled":
+            self.loaded.add(unit)  # started, or pulled in at boot
 
     def alias(self, alias, unit):
         self.aliases[alias] = unit
@@ -113,11 +116,19 @@ class FakeSystemd:
 
     def _busctl(self, argv):
         assert argv[0] in ("--system", "--user") and argv[1:4] == ["--json=short", "--", "call"], argv
+        if argv[7] == "ListUnitsByPatterns":
+            assert argv[8:11] == ["asas", "0", str(len(argv[11:]))], argv
+            if not self.bus:
+                return 1, "", "Failed to connect to bus: No such file or directory"
+            rows = [[unit, "", self._state(unit)["LoadState"], self.active.get(unit, "inactive"), "dead", "", "/x", 0,
+                     "", "/"] for unit in argv[11:] if unit in self.loaded]
+            return 0, json.dumps({"type": "a(ssssssouso)", "data": [rows]}), ""
         assert argv[4:10] == ["org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                               "org.freedesktop.systemd1.Manager", "ListUnitsByNames", "as", str(len(argv[10:]))]
         if not self.bus:
             return 1, "", "Failed to connect to bus: No such file or directory"
         units = argv[10:]
+        self.loaded.update(units)
         if any("@." in unit for unit in units):
             return 1, "", "Call failed: Unit name %s is missing the instance name." % units[0]
         rows = []
@@ -174,6 +185,11 @@ class FakeSystemd:
             state = self._state(unit)
             blocks.append("".join("%s=%s\n" % (p, state[p]) for p in properties))
         return 0, "\n".join(blocks), ""
+
+    def _list_units(self, options, units):
+        lines = ["%s %s loaded %s" % ("●" if self.active.get(u) == "failed" else "", u, self.active.get(u, "inactive"))
+                 for u in units if u in self.loaded]
+        return (0 if lines else 1), "\n".join(lines), ""
 
     def _list_unit_files(self, options, units):
         if not units:  # --state=masked,masked-runtime: every masked unit file

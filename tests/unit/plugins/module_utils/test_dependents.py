@@ -73,11 +73,22 @@ def test_ignore_asks_nothing(identity):
     assert "dependents" not in result["units"][0] and result["dependents"] == {}
 
 
-def test_units_not_loaded_or_already_masked_cost_no_call(fake_systemd):
+def test_units_not_loaded_or_already_masked_cost_no_show(fake_systemd):
     fake_systemd.place_mask("cups.service", "persistent")
-    result = run(fake_systemd, ["telnet.socket", "cups.service"], mode="refuse")
+    fake_systemd.install("idle.service", active="inactive", file_state="disabled")
+    fake_systemd.reverse["idle.service"] = {"RequiredBy": ["ghost.service"]}  # never asked: idle was not loaded
+    result = run(fake_systemd, ["telnet.socket", "cups.service", "idle.service"], mode="refuse")
     assert shows(fake_systemd) == []
     assert result["dependents"] == {}
+    assert result["masked"] == ["telnet.socket", "idle.service"]
+
+
+def test_without_busctl_list_units_tells_what_is_loaded(identity):
+    identity.busctl = False
+    identity.active["nslcd.service"] = "failed"  # listed with a marker before its name
+    result = run(identity, ["nslcd"], mode="warn")
+    assert ["list-units", "--all", "--full", "--plain", "--no-legend", "--", "nslcd.service"] in identity.calls
+    assert result["dependents"] == {"nslcd.service": ["sssd.service", "boot.service"]}
 
 
 def test_no_dependents_is_one_show(identity):

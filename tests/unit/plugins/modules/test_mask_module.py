@@ -168,9 +168,10 @@ def test_a_mixed_baseline_is_one_module_call(capsys, monkeypatch, fake_systemd):
     assert result["masked"] == ["telnet.socket", "rsh.socket", "cups.service", "avahi-daemon.service"]
     assert result["unmasked"] == ["atd.service"]
     assert result["stopped"] == ["cups.service"]
-    # The show after the read asks what depends on cups.service, the one loaded unit to mask.
-    assert [argv[1] if argv[0].endswith("/systemctl") else "busctl" for argv in result["commands"]] == [
-        "busctl", "show", "unmask", "mask", "mask", "stop", "busctl"]
+    # Before the read, which units are loaded; after it, what depends on cups.service,
+    # the one loaded unit to mask.
+    assert [argv[1] if argv[0].endswith("/systemctl") else argv[8] for argv in result["commands"]] == [
+        "ListUnitsByPatterns", "ListUnitsByNames", "show", "unmask", "mask", "mask", "stop", "ListUnitsByNames"]
     assert fake_systemd.has_mask("avahi-daemon.service", "runtime")
 
 
