@@ -224,10 +224,13 @@ options:
       - What to do when a unit to mask is needed by a unit that runs or is enabled,
         one that C(Requires=), C(BindsTo=) or C(Requisite=) it. Masking stops that
         unit along with the masked one, or makes it fail at its next start.
-      - Before any change, the units to mask that systemd has loaded are asked for
-        their C(RequiredBy), C(BoundBy) and C(RequisiteOf) (one C(systemctl show),
-        and one more for the states of the units found). Units masked in the same
-        call are not counted.
+      - Before any change, the units to mask that systemd had loaded before the
+        module read them (one C(ListUnitsByPatterns) call through C(busctl), which
+        loads nothing) are asked for their C(RequiredBy), C(BoundBy) and
+        C(RequisiteOf) (one C(systemctl show), and one more for the states of the
+        units found). A unit no loaded unit depends on is not loaded, so a
+        baseline of units that are not running costs no C(show). Units masked in
+        the same call are not counted.
       - V(warn) masks and writes one warning naming each unit and what needs it;
         V(refuse) fails before any change with the same list; V(ignore) asks
         nothing.
