@@ -228,8 +228,9 @@ options:
         module read them (one C(ListUnitsByPatterns) call through C(busctl), which
         loads nothing) are asked for their C(RequiredBy), C(BoundBy) and
         C(RequisiteOf) (one C(systemctl show), and one more for the states of the
-        units found). A unit no loaded unit depends on is not loaded, so a
-        baseline of units that are not running costs no C(show). Units masked in
+        units found). A unit that is not loaded has no loaded unit depending on
+        it (loading a unit loads what it depends on), so a baseline of units that
+        are not loaded costs no C(show). Units masked in
         the same call are not counted.
       - V(warn) masks and writes one warning naming each unit and what needs it;
         V(refuse) fails before any change with the same list; V(ignore) asks
