@@ -116,7 +116,8 @@ def classify_path(path):
         if "/" in script or script.startswith(".") or script in _SYSV_NOT_SERVICES \
                 or not is_unit_name(script + ".service"):
             return None
-        return "system", "sysv", script + ".service"
+        # The generator names the service after the script without its .sh.
+        return "system", "sysv", (script[:-3] if script.endswith(".sh") else script) + ".service"
     match = _DIRECTORY_PATTERN.match(path)
     if not match:
         return None

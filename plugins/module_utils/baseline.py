@@ -176,8 +176,11 @@ def _read_item(item, defaults, source):
         return None, None, "%s: %s has unknown key%s %s" % (
             source, item["name"], "s" if len(unknown) > 1 else "", ", ".join(unknown))
     for label in ITEM_LABELS:
-        if item.get(label) is not None and not isinstance(item[label], (str, int, float)):
-            return None, None, "%s: %s has %s %r, expected a string" % (source, item["name"], label, item[label])
+        value = item.get(label)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+            return None, None, "%s: %s has %s %r, expected a string%s" % (
+                source, item["name"], label, value,
+                " (quote it: YAML reads 2.10 as the number 2.1)" if isinstance(value, float) else "")
     options = dict((o, item.get(o, defaults.get(o))) for o in ITEM_OPTIONS)
     if options["state"] not in STATES:
         return None, None, "%s: %s has state %r, expected masked or unmasked" % (

@@ -28,11 +28,15 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import 
     trigger_choice,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import SystemctlError
+from ansible_collections.sysguard.systemd.plugins.module_utils.trigger_units import triggered_unit
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup import MASK_TARGET
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
     InvalidUnitName,
     InvalidUnitNames,
+    is_instance,
     parse_unit_name,
     parse_unit_names,
+    template_of,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_read import ReadError, read_tree, read_units, reread_tree
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import is_mask
@@ -72,17 +76,22 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
     try:
         protect = _protected_units(protect)
         requested = _check_items(items, scope)
+        if exclusive and not any(unit_names for _request, unit_names in requested):
+            raise PlanError({"exclusive": "with no unit named, exclusive=true would remove every mask on the "
+                                          "host; name the units whose masks to have"})
         tree = read_tree(scope)
         choices = _choose(requested, tree, scope)
         # Asked before the read, which loads every unit it reads: only a unit
         # loaded already can have loaded units that depend on it.
-        loaded_before = _loaded_before(systemctl, choices, tree, scope) if dependents != "ignore" else set()
+        loaded_before = _loaded_before(systemctl, choices, tree, scope, dependents)
         states = read_units(systemctl, scope, [c.unit for c in choices], tree)
         trigger_choices = _trigger_choices(systemctl, choices, states, tree, scope)
         if trigger_choices:
             choices += trigger_choices
             states += read_units(systemctl, scope, [c.unit for c in trigger_choices], tree)
-        unlisted = unlisted_mask_choices(choices, tree, scope, keep) if exclusive else []
+            # Triggers come from TriggeredBy, which names loaded units only.
+            loaded_before.update(c.unit for c in trigger_choices)
+        unlisted, left = unlisted_mask_choices(choices, tree, scope, keep) if exclusive else ([], [])
         if unlisted:
             choices += unlisted
             states += read_units(systemctl, scope, [c.unit for c in unlisted], tree)
@@ -93,13 +102,10 @@ def run_masking(systemctl, items, scope, protect=(), check_mode=False, diff=Fals
     names = check_mask_names(plan.records, tree, scope, unknown_names, index_loader)
     if names.unknown and unknown_names == "fail":
         raise ModuleFailure("nothing was changed: %s" % names.message, dict(empty_result(), unknown=names.unknown))
-    try:
-        needed = find_dependents(systemctl, plan, scope, dependents, loaded_before)
-    except SystemctlError as exc:
-        raise ModuleFailure("nothing was changed: cannot read what depends on the units to mask: %s" % exc,
-                            empty_result())
+    needed = find_dependents(systemctl, plan, scope, dependents, loaded_before)
     warnings = [message for message, mode in ((names.message, unknown_names), (needed.message, dependents))
                 if message and mode == "warn"]
+    warnings += ["exclusive mode left the mask of %s: %s" % (unit, why) for unit, why in left]
     if needed.found and dependents == "refuse":
         raise ModuleFailure("nothing was changed: %s" % needed.message,
                             dict(needed.add_to(dict(empty_result(), unknown=names.unknown)), _warnings=warnings))
@@ -171,16 +177,24 @@ class Dependents(namedtuple("Dependents", ["found", "message"])):
         return result
 
 
-def _loaded_before(systemctl, choices, tree, scope):
+def _loaded_before(systemctl, choices, tree, scope, mode):
     """The units of ``choices`` to mask that the manager has loaded, by their
-    names or the unit their name is an alias of."""
-    if not scope.manager:
-        return set()
+    names or the unit their name is an alias of (empty with ``mode`` ignore).
+
+    With ``refuse``, a failure to ask is the run's failure; with ``warn``,
+    every unit to mask is counted as loaded, and the dependents read says
+    what went wrong if it fails too.
+    """
     units = [c.unit for c in choices if c.request.state == "masked" and "@." not in c.unit]
-    if not units:
+    if mode == "ignore" or not scope.manager or not units:
         return set()
     names = dict((unit, tree.lookup(unit).unit) for unit in units)
-    loaded = systemctl.loaded_units(sorted(set(units) | set(names.values())))
+    try:
+        loaded = systemctl.loaded_units(sorted(set(units) | set(names.values())))
+    except SystemctlError:
+        if mode == "refuse":
+            raise
+        return set(units)
     return set(unit for unit, canonical in names.items() if unit in loaded or canonical in loaded)
 
 
@@ -196,9 +210,17 @@ def find_dependents(systemctl, plan, scope, mode, loaded_before=None):
         return Dependents({}, None)
     masked_in_run = set(plan.mask_persistent + plan.mask_persistent_force + plan.mask_runtime
                         + plan.mask_runtime_force + plan.stop)
+    # systemd names dependents by their unit, not by the alias the run may have used.
+    masked_in_run.update(r.before.lookup.unit for r in plan.records if r.before.unit in masked_in_run)
     units = [unit for unit in dependents_guard.units_to_check(plan)
              if loaded_before is None or unit in loaded_before]
-    found = dependents_guard.read_dependents(systemctl, units, masked_in_run)
+    try:
+        found = dependents_guard.read_dependents(systemctl, units, masked_in_run)
+    except SystemctlError as exc:
+        if mode == "refuse":
+            raise ModuleFailure("nothing was changed: cannot read what depends on the units to mask: %s" % exc,
+                                empty_result())
+        return Dependents({}, "cannot read what depends on the units to mask, masking them all the same: %s" % exc)
     asked = dict((r.before.unit, r.choice.asked.asked) for r in reversed(plan.records))
     return Dependents(found, dependents_guard.dependents_message(found, asked))
 
@@ -216,23 +238,30 @@ UNLISTED = MaskRequest("unmasked", runtime=False, now=False, triggers=False, on_
 
 
 def unlisted_mask_choices(choices, tree, scope, keep=()):
-    """A UnitChoice to unmask each unit that carries an administrator's mask
-    (a mask at its own name in the persistent or runtime directory) and that
-    no choice acts on or names, nor ``keep`` lists.
+    """The masks exclusive mode removes: (a UnitChoice to unmask each unit, [(unit, why it is left)]).
 
-    Packages' masks are not the administrator's and are never taken; names
-    on disk that are not valid unit names are left alone.
+    Taken: each unit with an administrator's mask (a link to /dev/null at its
+    own name in the persistent or runtime directory) that no choice acts on or
+    names, nor ``keep`` lists. Counted as named: a socket, path or timer whose
+    file starts a unit asked with ``triggers``, an alias or instance whose
+    name leads to a named unit or template. Left, and said why: masks that are
+    not a link to /dev/null (an empty file, a relative link), which only
+    someone who looks at them should remove. Packages' masks are never
+    taken; names on disk that are not valid unit names are left alone.
     """
     named = set()
+    with_triggers = set()
     for choice in choices:
         named.update((choice.unit, choice.asked.unit))
+        if choice.request.triggers:
+            with_triggers.add(choice.unit)
     kept = set()
     for name in keep or ():
         try:
             kept.add(parse_unit_name(name).unit)
         except InvalidUnitName as exc:
             raise PlanError({"keep": str(exc)})
-    unlisted = []
+    unlisted, left = [], []
     for directory in (scope.persistent_dir, scope.runtime_dir):
         for name, entry in sorted(tree.entries.get(directory, {}).items()):
             if entry.kind != "mask":
@@ -241,11 +270,27 @@ def unlisted_mask_choices(choices, tree, scope, keep=()):
                 asked = parse_unit_name(name)
             except InvalidUnitName:
                 continue
-            if asked.unit in named or asked.unit in kept:
+            unit = asked.unit
+            if unit in named or unit in kept or _named_through(unit, tree, scope, named, with_triggers):
                 continue
-            named.add(asked.unit)
-            unlisted.append(UnitChoice(asked, asked.unit, UNLISTED))
-    return unlisted
+            named.add(unit)
+            if entry.link != MASK_TARGET:
+                left.append((unit, "%s is %s, not a link to /dev/null; remove it by hand if it should go" % (
+                    entry.path, "an empty file" if entry.link is None else "a link to %s" % entry.link)))
+                continue
+            unlisted.append(UnitChoice(asked, unit, UNLISTED))
+    return unlisted, left
+
+
+def _named_through(unit, tree, scope, named, with_triggers):
+    """Whether a masked ``unit`` belongs to a named one: as its trigger, its
+    alias, or an instance of a named template."""
+    if triggered_unit(tree, scope, unit) in with_triggers:
+        return True
+    beneath = tree.without_entry(scope.persistent_dir, unit).without_entry(scope.runtime_dir, unit)
+    if beneath.lookup(unit).unit in named:
+        return True
+    return is_instance(unit) and template_of(unit) in named
 
 
 def check_mask_names(records, tree, scope, mode, index_loader=None):

@@ -24,6 +24,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_index import
     parse_os_release,
 )
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_lookup import UnitTreeError
+from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import is_instance, template_of
 
 CHOICES = ("warn", "fail", "ignore")
 
@@ -68,7 +69,9 @@ def has_sysv_script(tree, unit):
     prefix, _dot, unit_type = unit.rpartition(".")
     if unit_type != "service" or "@" in prefix:
         return False
-    return _exists(tree, posixpath.join(SYSV_DIR, prefix)) and any(_exists(tree, g) for g in SYSV_GENERATORS)
+    # The generator drops a script's .sh: /etc/init.d/hwclock.sh is hwclock.service.
+    scripts = (posixpath.join(SYSV_DIR, prefix), posixpath.join(SYSV_DIR, prefix + ".sh"))
+    return any(_exists(tree, s) for s in scripts) and any(_exists(tree, g) for g in SYSV_GENERATORS)
 
 
 def _exists(tree, path):
@@ -88,7 +91,10 @@ def is_installed(state, tree, scope):
     """
     if state.load_state == "loaded":
         return True
-    beneath = tree.without_entry(scope.persistent_dir, state.unit).without_entry(scope.runtime_dir, state.unit)
+    beneath = tree
+    # An instance is looked up through its template, whose own masks are looked through as well.
+    for name in (state.unit, template_of(state.unit)) if is_instance(state.unit) else (state.unit,):
+        beneath = beneath.without_entry(scope.persistent_dir, name).without_entry(scope.runtime_dir, name)
     if beneath.lookup(state.unit).fragment is not None:
         return True
     return scope.name == "system" and has_sysv_script(scope.tree, state.unit)

@@ -615,6 +615,9 @@ def main():
         mutually_exclusive=[("name", "units")],
         supports_check_mode=True,
     )
+    if module.params["keep"] and not module.params["exclusive"]:
+        module.fail_json(msg="keep lists masks that exclusive=true leaves; without exclusive it would do nothing: "
+                             "set exclusive=true, or leave keep out", **empty_result())
     try:
         try:
             scope = resolve_scope(module.params["scope"], module.params["root"])

@@ -106,6 +106,7 @@ def test_contents_lines_split_on_the_last_whitespace(line, expected):
     ("usr/lib/systemd/system/a/b/c.service", None),
     ("usr/share/doc/nginx/nginx.service", None),
     ("etc/init.d/xinetd", ("system", "sysv", "xinetd.service")),
+    ("etc/init.d/hwclock.sh", ("system", "sysv", "hwclock.service")),
     ("etc/init.d/README", None),
     ("etc/init.d/.depend.boot", None),
     ("etc/init.d/sub/x", None),
