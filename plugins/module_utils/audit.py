@@ -62,17 +62,23 @@ def classify_host(plan, info, window_units=()):
             controls_of.setdefault(unit, []).append(control["control"])
     records = []
     named = set()
+    with_triggers = set()
     for batch in plan["batches"]:
         for unit in batch["name"]:
             named.add(unit)
+            if batch["triggers"]:
+                with_triggers.add(unit)
             records.append(_baseline_record(unit, batch, states.get(unit), controls_of))
     for unit in plan["skipped"]:
         named.add(unit)
         records.append(_record(unit, "excepted", states.get(unit), controls_of))
+    # The units the baseline's masks land on: the unit a named alias leads to
+    # (on_link=follow masks it), as exclusive mode counts them.
+    named.update(states[unit]["alias_of"] for unit in list(named) if states.get(unit, {}).get("alias_of"))
     vendor = []
     window_units = set(window_units)
     for unit, state in sorted(states.items()):
-        if unit in named:
+        if unit in named or _belongs_to(unit, state, named, with_triggers):
             continue
         if state.get("mask", "none") != "none":
             kind = "window" if unit in window_units else "unexpected"
@@ -93,6 +99,16 @@ def classify_host(plan, info, window_units=()):
         "controls": _controls(plan, records),
         "dependents": dict((r["unit"], [d["unit"] for d in r["dependents"]]) for r in records if r.get("dependents")),
     }
+
+
+def _belongs_to(unit, state, named, with_triggers):
+    """Whether a mask no layer names comes with a named unit: a trigger of a
+    unit asked with triggers, an alias of a named unit, an instance of a named
+    template."""
+    if state.get("starts") in with_triggers or state.get("alias_of") in named:
+        return True
+    stem, _dot, unit_type = unit.rpartition(".")
+    return "@" in stem and not stem.endswith("@") and "%s@.%s" % (stem.split("@", 1)[0], unit_type) in named
 
 
 def _summary(records, counts, vendor):

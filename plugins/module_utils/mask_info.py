@@ -10,6 +10,7 @@ from ansible_collections.sysguard.systemd.plugins.module_utils import dependents
 from ansible_collections.sysguard.systemd.plugins.module_utils import name_check
 from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import SystemctlError
+from ansible_collections.sysguard.systemd.plugins.module_utils.trigger_units import triggered_unit
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
     InvalidUnitName,
     InvalidUnitNames,
@@ -47,6 +48,9 @@ def gather_mask_info(systemctl, scope, names=None, all_masks=False, check_names=
     described = {}
     for state in states:
         described[state.unit] = describe_unit(state)
+        starts = triggered_unit(tree, scope, state.unit)
+        if starts is not None:
+            described[state.unit]["starts"] = starts
     if check_names and named:
         checked = [by_unit[u] for u in _unique(named)]
         installed = dict((s.unit, name_check.is_installed(s, tree, scope)) for s in checked)

@@ -232,6 +232,8 @@ options:
         it (loading a unit loads what it depends on), so a baseline of units that
         are not loaded costs no C(show). Units masked in
         the same call are not counted.
+      - An enabled unit that systemd has not loaded (enabled for a target the
+        host has not reached) is not seen.
       - V(warn) masks and writes one warning naming each unit and what needs it;
         V(refuse) fails before any change with the same list; V(ignore) asks
         nothing.

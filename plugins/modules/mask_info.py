@@ -147,6 +147,13 @@ units:
           RV(units.load_state=masked); RV(units.links) shows the package's link.
       type: str
       sample: runtime
+    starts:
+      description:
+        - For a socket, path or timer, the unit it starts (C(Service=) or C(Unit=) in
+          its file beneath any mask, else the unit of the same name).
+      returned: for sockets, paths and timers
+      type: str
+      sample: cups.service
     blocked_by:
       description:
         - What is at the unit's name in the persistent directory (C(/etc/systemd/system))

@@ -152,3 +152,14 @@ def test_markdown_puts_the_worst_host_first_and_lists_its_drift():
     assert "- Missing: `cups.service` (control 2.1.11)" in text
     assert "- Unknown name: `ngnix.service` (did you mean nginx.service?)" in text
     assert "- Unexpected: `stray.service` (since %s)" % SINCE in text
+
+
+def test_masks_that_come_with_named_units_are_not_unexpected():
+    triggers_plan = plan_baseline({"masking_units": [
+        {"name": "cups.service", "triggers": True}, "sshd.service", "w@.service"]}, DEFAULTS)
+    report = classify_host(triggers_plan, {"units": {
+        "cups.service": state(), "sshd.service": state(mask="none", alias_of="ssh.service"),
+        "w@.service": state(),
+        "cups-x.socket": state(starts="cups.service"), "ssh.service": state(), "w@a.service": state(mask="runtime"),
+        "other.socket": state(starts="other.service")}})
+    assert [r["unit"] for r in report["units"] if r["class"] == "unexpected"] == ["other.socket"]

@@ -165,3 +165,10 @@ def test_in_check_mode_a_planned_mask_counts_by_its_link():
     report = controls_report(plan, [_entry("cups.service", None, mask="persistent")])
     assert report[0]["compliant"] is True
     assert controls_report(plan, [])[0]["fails"] == ["cups.service"]
+
+
+def test_a_control_yaml_read_as_a_number_is_refused_with_how_to_quote_it():
+    with pytest.raises(BaselineError) as info:
+        plan_baseline({"masking_units": [{"name": "cups", "control": 2.1}]}, DEFAULTS)
+    assert "quote it" in str(info.value)
+    assert plan_baseline({"masking_units": [{"name": "cups", "control": 7}]}, DEFAULTS)["controls"][0]["control"] == "7"

@@ -115,3 +115,30 @@ def test_the_message_says_how_each_dependent_stands():
         "masking breaks units that run or are enabled: a.service is needed by b.service (BindsTo it; "
         "activating). Mask those too, or leave the unit alone; dependents=ignore masks it anyway")
     assert dependents.dependents_message({}, {}) is None
+
+
+def test_a_trigger_masked_with_its_unit_is_checked_too(fake_systemd):
+    fake_systemd.install("foo.service", active="inactive", file_state="disabled")
+    fake_systemd.install("foo-x.socket", active="active", file_state="enabled")
+    fake_systemd.triggers["foo.service"] = ["foo-x.socket"]
+    fake_systemd.install("bar.service", active="active", file_state="enabled")
+    fake_systemd.reverse["foo-x.socket"] = {"RequiredBy": ["bar.service"]}
+    with pytest.raises(ModuleFailure) as failure:
+        run(fake_systemd, ["foo"], mode="refuse", request=MaskRequest("masked", triggers=True))
+    assert "foo-x.socket is needed by bar.service" in failure.value.msg
+
+
+def test_a_dependent_masked_in_the_run_by_an_alias_is_not_counted(identity):
+    import os
+    identity.place_unit_file("sssd.service")
+    identity.place_unit_file("boot.service")
+    os.symlink("sssd.service", os.path.join(identity.dirs.vendor, "sssd-alias.service"))
+    result = run(identity, ["nslcd", "sssd-alias", "boot"], mode="refuse")
+    assert result["dependents"] == {}
+
+
+def test_in_warn_mode_a_failed_read_warns_and_masks(identity):
+    identity.fail["show"] = (1, "", "Failed to connect")
+    result = run(identity, ["nslcd"])
+    assert result["masked"] == ["nslcd.service"]
+    assert result["_warnings"][0].startswith("cannot read what depends on the units to mask, masking them all the same")

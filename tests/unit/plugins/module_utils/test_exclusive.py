@@ -65,3 +65,42 @@ def test_an_invalid_keep_name_fails_before_any_change(host):
         run(host, ["cups"], keep=["bad name"])
     assert "keep" in failure.value.msg
     assert host.has_mask("stray.service", "persistent")
+
+
+def test_a_trigger_of_another_name_is_kept_by_its_file(fake_systemd):
+    fake_systemd.place_unit_file("foo-x.socket", content="[Socket]\nListenStream=1\nService=foo.service\n")
+    fake_systemd.place_mask("foo-x.socket", "persistent")
+    fake_systemd.place_unit_file("bar.timer", content="[Timer]\nOnCalendar=daily\n")
+    fake_systemd.place_mask("bar.timer", "persistent")
+    result = run(fake_systemd, ["foo"], request=MASK_TRIGGERS)
+    assert result["exclusive"] == ["bar.timer"]
+    assert fake_systemd.has_mask("foo-x.socket", "persistent")
+
+
+def test_masks_that_belong_to_named_units_stay(fake_systemd):
+    fake_systemd.place_unit_file("real.service")
+    import os
+    os.symlink("real.service", os.path.join(fake_systemd.dirs.vendor, "alias.service"))
+    fake_systemd.place_mask("alias.service", "persistent")
+    fake_systemd.place_mask("w@a.service", "runtime")
+    result = run(fake_systemd, ["real", "w@.service"])
+    assert result["exclusive"] == []
+    assert fake_systemd.has_mask("alias.service", "persistent") and fake_systemd.has_mask("w@a.service", "runtime")
+
+
+def test_a_mask_that_is_not_a_dev_null_link_is_left_with_a_warning(fake_systemd):
+    import os
+    open(os.path.join(fake_systemd.dirs.persistent, "empty.service"), "w").close()
+    fake_systemd.place_mask("stray.service", "persistent")
+    result = run(fake_systemd, ["cups"])
+    assert result["exclusive"] == ["stray.service"]
+    assert result["_warnings"] == ["exclusive mode left the mask of empty.service: /etc/systemd/system/empty.service "
+                                   "is an empty file, not a link to /dev/null; remove it by hand if it should go"]
+    assert os.path.exists(os.path.join(fake_systemd.dirs.persistent, "empty.service"))
+
+
+def test_exclusive_with_nothing_named_is_refused(host):
+    with pytest.raises(ModuleFailure) as failure:
+        run(host, [])
+    assert "would remove every mask on the host" in failure.value.msg
+    assert host.has_mask("stray.service", "persistent")

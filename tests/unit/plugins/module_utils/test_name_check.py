@@ -195,3 +195,10 @@ def test_the_message_names_each_unknown_name_as_asked():
 class _State:
     def __init__(self, unit):
         self.unit = unit
+
+
+def test_an_instance_of_a_masked_typo_template_is_still_unknown(debian):
+    debian.place_mask("gety@.service", "persistent")
+    result = run(debian, ["gety@tty1.service"])
+    assert result["unknown"] == ["gety@tty1.service"]
+    assert result["units"][0]["name_check"]["suggestions"] == ["getty@tty1.service"]

@@ -217,3 +217,12 @@ def test_unknown_names_fail_changes_nothing(capsys, monkeypatch, fake_systemd):
     assert result["msg"].startswith("nothing was changed: unknown unit name,")
     assert result["unknown"] == ["ngnix.service"]
     assert not fake_systemd.has_mask("nginx.service", "persistent")
+
+
+def test_keep_without_exclusive_is_refused(capsys, monkeypatch, fake_systemd):
+    monkeypatch.setattr(mask, "Systemctl", lambda module, scope: Systemctl(fake_systemd, scope))
+    monkeypatch.setattr(mask, "resolve_scope", lambda name, root: fake_systemd.scope())
+    result = main(capsys, {"name": ["cups"], "keep": ["cron"]})
+    assert result["failed"] is True
+    assert result["msg"].startswith("keep lists masks that exclusive=true leaves")
+    assert fake_systemd.calls == []
