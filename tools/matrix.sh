@@ -20,8 +20,7 @@
 # one that does not (2.20 and later need 3.12, Debian 12 has 3.11) runs in the
 # Debian 13 controller image that images/controller.sh builds (Python 3.13), with
 # the checkout mounted at the same path. There Molecule drives this machine's
-# podman in remote mode, through the socket of a `podman system service` that
-# this script starts for the run and stops after it.
+# own podman, which tools/host-podman runs in the machine's namespaces.
 #
 # Nothing is skipped: a version that cannot run fails, and so does the whole run.
 set -euo pipefail
@@ -87,31 +86,9 @@ where() {
   fi
 }
 
-podman_socket_dir=
-podman_service_pid=
-
-start_podman_service() {
-  podman_socket_dir=$(mktemp -d /tmp/sysguard-podman.XXXXXX)
-  podman system service --time=0 "unix://$podman_socket_dir/podman.sock" &
-  podman_service_pid=$!
-  trap stop_podman_service EXIT
-  local tries
-  for tries in $(seq 100); do
-    if [ -S "$podman_socket_dir/podman.sock" ]; then return; fi
-    kill -0 "$podman_service_pid" 2>/dev/null || fail "podman system service exited"
-    sleep 0.1
-  done
-  fail "podman system service made no socket in $((tries / 10)) s"
-}
-
-stop_podman_service() {
-  if [ -n "$podman_service_pid" ]; then
-    kill "$podman_service_pid" 2>/dev/null || true
-    wait "$podman_service_pid" 2>/dev/null || true
-    rm -rf "$podman_socket_dir"
-    podman_service_pid=
-  fi
-}
+# For the Molecule step in the controller: the machine's podman, through
+# tools/host-podman (see there why not podman's remote mode).
+host_podman=
 
 # Run a command where ansible-core VERSION runs, its venv first on PATH.
 run() {
@@ -124,8 +101,12 @@ run() {
     return
   fi
   mkdir -p "$controller_home"
-  local args=(--rm --network host -v "$repo:$repo" -w "$repo" -v "$controller_home:/root"
-    -e HOME=/root -e LC_ALL=C.UTF-8 -e ANSIBLE_COLLECTIONS_PATH -e "PATH=$venv/bin:$controller_path")
+  # With the machine's podman, the home is at the same path as on the machine, so
+  # that a file Ansible hands to podman (podman cp) is found there.
+  local home=/root
+  if [ -n "$host_podman" ]; then home=$controller_home; fi
+  local args=(--rm --network host -v "$repo:$repo" -w "$repo" -v "$controller_home:$home"
+    -e "HOME=$home" -e LC_ALL=C.UTF-8 -e ANSIBLE_COLLECTIONS_PATH -e "PATH=$venv/bin:$controller_path")
   # This machine's CA certificates, so that what it trusts for the package index
   # (a proxy's certificate included) is trusted in the container; its proxy settings.
   if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
@@ -135,8 +116,11 @@ run() {
   for var in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY PIP_INDEX_URL PIP_TRUSTED_HOST; do
     if [ -n "${!var:-}" ]; then args+=(-e "$var"); fi
   done
-  if [ -n "$podman_service_pid" ]; then
-    args+=(-v "$podman_socket_dir:/run/sysguard-podman" -e CONTAINER_HOST=unix:///run/sysguard-podman/podman.sock)
+  if [ -n "$host_podman" ]; then
+    # The machine's PID namespace, which nsenter in tools/host-podman needs.
+    args+=(--privileged --pid host -v "$repo/tools/host-podman:/usr/local/bin/podman:ro"
+      -e "SYSGUARD_HOST_PODMAN=$host_podman")
+    if [ -n "${CONTAINERS_CONF:-}" ]; then args+=(-e CONTAINERS_CONF); fi
   fi
   podman run "${args[@]}" "$controller_image" "$@"
 }
@@ -207,9 +191,8 @@ step_molecule() {
   local location
   check_venv "$1"
   location=$(where "$1")
-  if [ "$location" = controller ]; then start_podman_service; fi
+  if [ "$location" = controller ]; then host_podman=$(command -v podman); fi
   run "$1" molecule test -s mask
-  stop_podman_service
 }
 
 step_pin() {
