@@ -119,7 +119,7 @@ run() {
   if [ -n "$host_podman" ]; then
     # The machine's PID namespace, which nsenter in tools/host-podman needs.
     args+=(--privileged --pid host -v "$repo/tools/host-podman:/usr/local/bin/podman:ro"
-      -e "SYSGUARD_HOST_PODMAN=$host_podman")
+      -e "SYSGUARD_HOST_PODMAN=$host_podman" -e "SYSGUARD_HOST_PID=$$")
     if [ -n "${CONTAINERS_CONF:-}" ]; then args+=(-e CONTAINERS_CONF); fi
   fi
   podman run "${args[@]}" "$controller_image" "$@"

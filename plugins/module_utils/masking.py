@@ -185,7 +185,9 @@ def _loaded_before(systemctl, choices, tree, scope, mode):
     every unit to mask is counted as loaded, and the dependents read says
     what went wrong if it fails too.
     """
-    units = [c.unit for c in choices if c.request.state == "masked" and "@." not in c.unit]
+    # Only a unit with a file (and no mask yet) can be loaded unmasked: the rest cost no question.
+    units = [c.unit for c in choices if c.request.state == "masked" and "@." not in c.unit
+             and tree.lookup(c.unit).load_state == "loaded"]
     if mode == "ignore" or not scope.manager or not units:
         return set()
     names = dict((unit, tree.lookup(unit).unit) for unit in units)

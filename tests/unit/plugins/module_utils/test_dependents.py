@@ -33,6 +33,7 @@ def identity(fake_systemd):
     fake_systemd.install("boot.service", active="inactive", file_state="enabled")
     fake_systemd.reverse["nslcd.service"] = {"RequiredBy": ["sssd.service"], "BoundBy": ["idle.service"],
                                              "RequisiteOf": ["boot.service"]}
+    fake_systemd.place_unit_file("nslcd.service")
     return fake_systemd
 
 
@@ -76,11 +77,21 @@ def test_ignore_asks_nothing(identity):
 def test_units_not_loaded_or_already_masked_cost_no_show(fake_systemd):
     fake_systemd.place_mask("cups.service", "persistent")
     fake_systemd.install("idle.service", active="inactive", file_state="disabled")
+    fake_systemd.place_unit_file("idle.service")
     fake_systemd.reverse["idle.service"] = {"RequiredBy": ["ghost.service"]}  # never asked: idle was not loaded
     result = run(fake_systemd, ["telnet.socket", "cups.service", "idle.service"], mode="refuse")
     assert shows(fake_systemd) == []
     assert result["dependents"] == {}
     assert result["masked"] == ["telnet.socket", "idle.service"]
+    # Asked once whether idle.service, the one unit with a file and no mask, is loaded.
+    assert [c[7] for c in fake_systemd.calls if c[0] == "--system"][0] == "ListUnitsByPatterns"
+    assert [c for c in fake_systemd.calls if c[0] == "--system" and c[7] == "ListUnitsByPatterns"][0][-1] == "idle.service"
+
+
+def test_units_without_a_file_or_masked_already_cost_no_question(fake_systemd):
+    fake_systemd.place_mask("cups.service", "persistent")
+    run(fake_systemd, ["telnet.socket", "cups.service"], mode="refuse")
+    assert [c[7] for c in fake_systemd.calls if c[0] == "--system"] == ["ListUnitsByNames", "ListUnitsByNames"]
 
 
 def test_without_busctl_list_units_tells_what_is_loaded(identity):
@@ -93,6 +104,7 @@ def test_without_busctl_list_units_tells_what_is_loaded(identity):
 
 def test_no_dependents_is_one_show(identity):
     identity.install("lonely.service", active="active")
+    identity.place_unit_file("lonely.service")
     result = run(identity, ["lonely"], mode="refuse")
     assert result["dependents"] == {} and result["_warnings"] == []
     assert len(shows(identity)) == 1
@@ -120,6 +132,8 @@ def test_the_message_says_how_each_dependent_stands():
 def test_a_trigger_masked_with_its_unit_is_checked_too(fake_systemd):
     fake_systemd.install("foo.service", active="inactive", file_state="disabled")
     fake_systemd.install("foo-x.socket", active="active", file_state="enabled")
+    fake_systemd.place_unit_file("foo.service")
+    fake_systemd.place_unit_file("foo-x.socket", content="[Socket]\nListenStream=1\nService=foo.service\n")
     fake_systemd.triggers["foo.service"] = ["foo-x.socket"]
     fake_systemd.install("bar.service", active="active", file_state="enabled")
     fake_systemd.reverse["foo-x.socket"] = {"RequiredBy": ["bar.service"]}

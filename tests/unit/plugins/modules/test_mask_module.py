@@ -153,6 +153,7 @@ def test_a_mixed_baseline_is_one_module_call(capsys, monkeypatch, fake_systemd):
     monkeypatch.setattr(mask, "Systemctl", lambda module, scope: Systemctl(fake_systemd, scope))
     monkeypatch.setattr(mask, "resolve_scope", lambda name, root: fake_systemd.scope())
     fake_systemd.install("cups.service", active="active")
+    fake_systemd.place_unit_file("cups.service")
     fake_systemd.place_mask("atd.service", "persistent")
     result = main(capsys, {
         "units": [
