@@ -14,16 +14,16 @@
 # What is in it, and why:
 # - python3-venv: the venvs, and ensurepip for ansible-test's offline pip bootstrap;
 # - git: ansible-test wants the collection's files tracked by git;
-# - podman: as a client only. Molecule's podman driver and the podman connection
-#   run `podman`; tools/matrix.sh sets CONTAINER_HOST to the socket of a
-#   `podman system service` on the host, so every container is the host's;
+# - util-linux, for nsenter: Molecule's podman driver and the podman connection
+#   run `podman`, which tools/matrix.sh mounts as tools/host-podman, the
+#   machine's own podman run in the machine's namespaces;
 # - shellcheck: ansible-test's shellcheck sanity test, which is skipped with only
 #   a warning where the program is missing.
 set -euo pipefail
 
 suite=trixie
 image=localhost/sysguard/controller:13
-packages=python3,python3-venv,git,podman,shellcheck,ca-certificates
+packages=python3,python3-venv,git,util-linux,shellcheck,ca-certificates
 
 recipe=$(cat "$0"; echo "$suite $packages")
 recipe_hash=$(printf '%s' "$recipe" | sha256sum | cut -c1-16)
