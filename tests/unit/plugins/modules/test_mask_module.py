@@ -21,6 +21,11 @@ except ImportError:  # ansible-core 2.18 and older: no helper, the module reads 
         with mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()):
             yield
 
+try:
+    from ansible.module_utils import _internal as module_utils_internal
+except ImportError:  # ansible-core 2.18 and older: warnings always go into the module's result
+    module_utils_internal = None
+
 from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import MaskRequest
 from ansible_collections.sysguard.systemd.plugins.module_utils.masking import RequestItem, run_masking
@@ -119,6 +124,18 @@ def test_now_set_on_an_unmask_item_is_refused_with_its_label(fake_systemd):
 
 
 # The module itself: its argument spec, and a whole run.
+
+@pytest.fixture(autouse=True)
+def on_the_target(monkeypatch):
+    """Run the module as on a managed host, whatever else the test run imported.
+
+    Once controller code is imported (the filter plugins' tests import
+    ansible.errors), ansible-core 2.19+ sends a module's warnings to the
+    controller's display instead of its result.
+    """
+    if module_utils_internal is not None and hasattr(module_utils_internal, "is_controller"):
+        monkeypatch.setattr(module_utils_internal, "is_controller", False)
+
 
 def main(capsys, args):
     """Run the module with ``args``; its result and whether it failed."""
