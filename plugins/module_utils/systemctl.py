@@ -52,11 +52,24 @@ class Systemctl:
         # addresses are pinned to the scope's own, so that an inherited
         # DBUS_*_BUS_ADDRESS cannot make busctl ask another manager than systemctl acts on.
         self._bus_environment = dict(self._environment, **scope.bus_environment)
+        # Whether the manager answered through busctl in this run, as systemctl's own
+        # manager would: None until asked; False for good once busctl failed or
+        # answered for other units. Masks and unmasks go through the bus only where
+        # it is True (see mask()).
+        self._bus_answers = None
         self.commands = []
         """Every argument list run, in order: reported back to the user."""
 
     def _run(self, args, allowed_rc=(0,)):
         return self._run_argv([self.path] + self._scope.flags + args, allowed_rc)
+
+    def _call_manager(self, method, signature, *args):
+        """One busctl call of the manager's ``method``: its reply, as JSON text.
+        Raises SystemctlError where busctl fails."""
+        bus = "--user" if "--user" in self._scope.flags else "--system"
+        return self._run_argv([self.busctl, bus, "--json=short", "--", "call"] + list(_MANAGER)
+                              + [method, signature] + [str(a) for a in args],
+                              environment=self._bus_environment)
 
     def _run_argv(self, argv, allowed_rc=(0,), environment=None):
         self.commands.append(argv)
@@ -87,14 +100,13 @@ class Systemctl:
         if not units:
             return []
         if self.busctl is not None:
-            bus = "--user" if "--user" in self._scope.flags else "--system"
             try:
-                out = self._run_argv([self.busctl, bus, "--json=short", "--", "call"] + list(_MANAGER)
-                                     + ["ListUnitsByNames", "as", str(len(units))] + units,
-                                     environment=self._bus_environment)
-                return _listed_units(json.loads(out)["data"][0])
+                reply = json.loads(self._call_manager("ListUnitsByNames", "as", len(units), *units))
+                listed = _listed_units(reply["data"][0])
+                self._bus_answered()
+                return listed
             except (SystemctlError, ValueError, KeyError, IndexError, TypeError):
-                pass
+                self._bus_answers = False
         return self.show_units(units)
 
     def loaded_units(self, units):
@@ -112,19 +124,27 @@ class Systemctl:
         if not literal:
             return loaded
         if self.busctl is not None:
-            bus = "--user" if "--user" in self._scope.flags else "--system"
             try:
-                out = self._run_argv([self.busctl, bus, "--json=short", "--", "call"] + list(_MANAGER)
-                                     + ["ListUnitsByPatterns", "asas", "0", str(len(literal))] + literal,
-                                     environment=self._bus_environment)
-                return loaded | set(row[0] for row in _listed_units(json.loads(out)["data"][0]))
+                reply = json.loads(self._call_manager("ListUnitsByPatterns", "asas", 0, len(literal), *literal))
+                loaded |= set(row[0] for row in _listed_units(reply["data"][0]))
+                self._bus_answered()
+                return loaded
             except (SystemctlError, ValueError, KeyError, IndexError, TypeError):
-                pass
+                self._bus_answers = False
         out = self._run(["list-units", "--all", "--full", "--plain", "--no-legend", "--"] + literal,
                         allowed_rc=(0, 1))
         # A failed unit's line starts with a marker ("●", "*" without UTF-8).
         return loaded | set(next(word for word in line.split() if word not in ("●", "*"))
                             for line in out.splitlines() if line.strip())
+
+    def _bus_answered(self):
+        if self._bus_answers is None:
+            self._bus_answers = True
+
+    def bus_disagrees(self):
+        """The bus named other units than the unit files say: ask and change
+        through systemctl alone from now on."""
+        self._bus_answers = False
 
     def show_units(self, units):
         """What list_units_by_names answers, from systemctl's own manager, slower."""
@@ -138,13 +158,35 @@ class Systemctl:
                          allowed_rc=(0, 1))
 
     def mask(self, units, runtime=False, reload=True, force=False):
-        # --force replaces a link already at the name (on_link=replace); the plan
+        """Mask ``units``: one call for all of them, then one daemon reload (with ``reload``).
+
+        Where the manager has answered through busctl, its MaskUnitFiles
+        method does it: the method `systemctl mask` calls, without what
+        systemctl asks the manager of each unit around it (whether it exists,
+        for a notice; which units trigger it, for a warning), two questions a
+        unit that cost more than the mask itself. The module checks the names
+        and the triggers itself, for all units at once. Elsewhere (no
+        manager, no busctl, no bus), `systemctl mask`.
+        """
+        # force replaces a link already at the name (on_link=replace); the plan
         # never asks it where a file is there.
+        if self._bus_answers is True:
+            self._call_manager("MaskUnitFiles", "asbb", len(units), *(list(units) + [_bool(runtime), _bool(force)]))
+            return self._reload_after_bus_call(reload)
         flags = _flags(runtime, reload and self._scope.manager) + (["--force"] if force else [])
         return self._run(["mask"] + flags + ["--"] + list(units))
 
     def unmask(self, units, runtime=False, reload=True):
+        """Unmask ``units``, as mask() masks them: UnmaskUnitFiles or `systemctl unmask`."""
+        if self._bus_answers is True:
+            self._call_manager("UnmaskUnitFiles", "asb", len(units), *(list(units) + [_bool(runtime)]))
+            return self._reload_after_bus_call(reload)
         return self._run(["unmask"] + _flags(runtime, reload and self._scope.manager) + ["--"] + list(units))
+
+    def _reload_after_bus_call(self, reload):
+        # What `systemctl mask` does after the method, unless told --no-reload.
+        if reload:
+            self.daemon_reload()
 
     def daemon_reload(self):
         return self._run(["daemon-reload"])
@@ -163,6 +205,10 @@ def _listed_units(rows):
             raise ValueError("unexpected ListUnitsByNames row: %r" % (row,))
         listed.append((row[0], row[2], row[3]))
     return listed
+
+
+def _bool(value):
+    return "true" if value else "false"
 
 
 def _flags(runtime, reload):

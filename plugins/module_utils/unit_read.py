@@ -59,7 +59,9 @@ def read_units(systemctl, scope, units, tree, unit_file_states=False):
         answers = systemctl.list_units_by_names(loadable)
         if not _names_agree(loadable, answers, tree):
             # The answer came through the bus; where the units it names are not
-            # the ones the unit files say, ask the manager systemctl acts on itself.
+            # the ones the unit files say, ask the manager systemctl acts on itself,
+            # and change nothing through the bus either.
+            systemctl.bus_disagrees()
             answers = systemctl.show_units(loadable)
         if len(answers) != len(loadable):
             raise ReadError("the manager answered for %d units, asked for %d: %s"

@@ -123,6 +123,8 @@ class FakeSystemd:
             rows = [[unit, "", self._state(unit)["LoadState"], self.active.get(unit, "inactive"), "dead", "", "/x", 0,
                      "", "/"] for unit in argv[11:] if unit in self.loaded]
             return 0, json.dumps({"type": "a(ssssssouso)", "data": [rows]}), ""
+        if argv[7] in ("MaskUnitFiles", "UnmaskUnitFiles"):
+            return self._unit_files_method(argv[7], argv[8:])
         assert argv[4:10] == ["org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                               "org.freedesktop.systemd1.Manager", "ListUnitsByNames", "as", str(len(argv[10:]))]
         if not self.bus:
@@ -136,6 +138,23 @@ class FakeSystemd:
             state = self._state(unit)
             rows.append([state["Id"], "", state["LoadState"], state["ActiveState"], "dead", "", "/x", 0, "", "/"])
         return 0, json.dumps({"type": "a(ssssssouso)", "data": [rows]}), ""
+
+    def _unit_files_method(self, method, argv):
+        """MaskUnitFiles (as runtime force) and UnmaskUnitFiles (as runtime): what
+        `systemctl mask` and `unmask` do to the files, failing as they do
+        (``fail["mask"]``, ``fail["unmask"]``), with busctl's words."""
+        flags = ("runtime", "force") if method == "MaskUnitFiles" else ("runtime",)
+        assert argv[0] == "as" + "b" * len(flags) and int(argv[1]) == len(argv) - 2 - len(flags), argv
+        units, values = argv[2:2 + int(argv[1])], argv[2 + int(argv[1]):]
+        assert all(value in ("true", "false") for value in values), argv
+        if not self.bus:
+            return 1, "", "Failed to connect to bus: No such file or directory"
+        command = "mask" if method == "MaskUnitFiles" else "unmask"
+        options = ["--" + flag for flag, value in zip(flags, values) if value == "true"]
+        rc, _out, err = self.fail.get(command) or getattr(self, "_" + command)(options, units)
+        if rc:
+            return 1, "", "Call failed: " + err.split(": ", 1)[-1]
+        return 0, json.dumps({"type": "a(sss)", "data": [[]]}), ""
 
     def _state(self, unit):
         """What the manager says of ``unit``: show's properties."""

@@ -91,7 +91,8 @@ def test_units_not_loaded_or_already_masked_cost_no_show(fake_systemd):
 def test_units_without_a_file_or_masked_already_cost_no_question(fake_systemd):
     fake_systemd.place_mask("cups.service", "persistent")
     run(fake_systemd, ["telnet.socket", "cups.service"], mode="refuse")
-    assert [c[7] for c in fake_systemd.calls if c[0] == "--system"] == ["ListUnitsByNames", "ListUnitsByNames"]
+    assert [c[7] for c in fake_systemd.calls if c[0] == "--system"] == [
+        "ListUnitsByNames", "MaskUnitFiles", "ListUnitsByNames"]
 
 
 def test_without_busctl_list_units_tells_what_is_loaded(identity):

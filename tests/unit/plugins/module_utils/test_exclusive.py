@@ -37,8 +37,11 @@ def test_masks_nothing_names_are_removed_from_every_layer(host):
     assert host.has_mask("window.service", "runtime")
     assert host.has_mask("cups.service", "persistent")
     assert "x11-common.service" in host.vendor_masks
-    # One read for the named units, one for the unlisted ones; one unmask, one mask.
-    assert [c[0] for c in host.calls] == ["--system", "--system", "unmask", "unmask", "mask", "--system"]
+    # One read for the named units, one for the unlisted ones; one unmask (each
+    # layer), one mask, one reload for all of them.
+    assert [c[7] if c[0] == "--system" else c[0] for c in host.calls] == [
+        "ListUnitsByNames", "ListUnitsByNames", "UnmaskUnitFiles", "UnmaskUnitFiles", "MaskUnitFiles",
+        "daemon-reload", "ListUnitsByNames"]
 
 
 def test_check_mode_lists_what_would_go_and_changes_nothing(host):

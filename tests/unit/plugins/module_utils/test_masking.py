@@ -10,9 +10,14 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.errors import Mod
 from ansible_collections.sysguard.systemd.plugins.module_utils.masking import RequestItem, run_masking
 from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
 
+
 # The manager's answer for many units in one D-Bus call; `show` where that cannot be had.
-BUSCTL = ["--system", "--json=short", "--", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-          "org.freedesktop.systemd1.Manager", "ListUnitsByNames", "as"]
+MANAGER_CALL = ["--system", "--json=short", "--", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                "org.freedesktop.systemd1.Manager"]
+BUSCTL = MANAGER_CALL + ["ListUnitsByNames", "as"]
+# Masks and unmasks go through the manager's own methods where the bus answered the
+# read, then one daemon reload (systemctl's --no-reload: none).
+RELOAD = ["daemon-reload"]
 SHOW = ["show", "--property=Id,LoadState,ActiveState", "--"]
 TRIGGERED_BY = ["show", "--property=TriggeredBy", "--"]
 MASK = MaskRequest("masked", runtime=False, now=False)
@@ -27,9 +32,25 @@ def busctl(*units):
     return BUSCTL + [str(len(units))] + list(units)
 
 
+def masks(*units, runtime=False, force=False):
+    """The busctl call of the manager's MaskUnitFiles for ``units``: the module's mask where the bus answers."""
+    return MANAGER_CALL + ["MaskUnitFiles", "asbb", str(len(units))] + list(units) + [_flag(runtime), _flag(force)]
+
+
+def unmasks(*units, runtime=False):
+    """The busctl call of the manager's UnmaskUnitFiles for ``units``."""
+    return MANAGER_CALL + ["UnmaskUnitFiles", "asb", str(len(units))] + list(units) + [_flag(runtime)]
+
+
+def _flag(value):
+    return "true" if value else "false"
+
+
 def verbs(fake):
-    """What each call run was: "busctl" for a busctl read, else systemctl's command."""
-    return ["busctl" if call[1:4] == ["--json=short", "--", "call"] else call[0] for call in fake.calls]
+    """What each call run was: "busctl" for a busctl read, the method for a
+    change through the bus, else systemctl's command."""
+    return [("busctl" if call[7].startswith("List") else call[7]) if call[1:4] == ["--json=short", "--", "call"]
+            else call[0] for call in fake.calls]
 
 
 def run(fake, names, request=MASK, check_mode=False, diff=False, scope=None, protect=()):
@@ -52,7 +73,7 @@ def test_batch_of_units_takes_one_read_one_mask_one_read(fake_systemd):
     names = ["unit%02d" % i for i in range(50)]
     result = run(fake_systemd, names)
     units = [n + ".service" for n in names]
-    assert fake_systemd.calls == [busctl(*units), ["mask", "--"] + units, busctl(*units)]
+    assert fake_systemd.calls == [busctl(*units), masks(*units), RELOAD, busctl(*units)]
     assert result["changed"] is True
     assert result["masked"] == units
     assert all(fake_systemd.has_mask(u, "persistent") for u in units)
@@ -74,7 +95,7 @@ def test_now_masks_then_stops_only_running_units(fake_systemd):
     fake_systemd.place_mask("old.service", "persistent")
     result = run(fake_systemd, ["cron", "atd", "old"], MaskRequest("masked", runtime=False, now=True))
     assert fake_systemd.calls[1:] == [
-        ["mask", "--", "cron.service", "atd.service"],
+        masks("cron.service", "atd.service"), RELOAD,
         ["stop", "--", "cron.service", "old.service"],
         # old.service was masked already, but stopping it is a change: it is read again.
         busctl("cron.service", "atd.service", "old.service"),
@@ -89,7 +110,7 @@ def test_now_masks_then_stops_only_running_units(fake_systemd):
 def test_runtime_mask_goes_to_run_and_persistent_mask_satisfies_it(fake_systemd):
     fake_systemd.place_mask("kept.service", "persistent")
     result = run(fake_systemd, ["new", "kept"], MaskRequest("masked", runtime=True, now=False))
-    assert fake_systemd.calls[1:] == [["mask", "--runtime", "--", "new.service"], busctl("new.service")]
+    assert fake_systemd.calls[1:] == [masks("new.service", runtime=True), RELOAD, busctl("new.service")]
     assert fake_systemd.has_mask("new.service", "runtime")
     assert not fake_systemd.has_mask("new.service", "persistent")
     assert result["masked"] == ["new.service"]
@@ -101,8 +122,8 @@ def test_full_unmask_removes_both_layers_with_one_reload(fake_systemd):
     fake_systemd.place_mask("rt.service", "runtime")
     result = run(fake_systemd, ["both", "rt", "none"], MaskRequest("unmasked", runtime=False, now=False))
     assert fake_systemd.calls[1:] == [
-        ["unmask", "--runtime", "--no-reload", "--", "both.service", "rt.service"],
-        ["unmask", "--", "both.service"],
+        unmasks("both.service", "rt.service", runtime=True),
+        unmasks("both.service"), RELOAD,
         busctl("both.service", "rt.service"),
     ]
     assert result["unmasked"] == ["both.service", "rt.service"]
@@ -115,7 +136,7 @@ def test_runtime_unmask_keeps_persistent_masks(fake_systemd):
     fake_systemd.place_mask("both.service", "persistent")
     fake_systemd.place_mask("both.service", "runtime")
     result = run(fake_systemd, ["both"], MaskRequest("unmasked", runtime=True, now=False))
-    assert fake_systemd.calls[1] == ["unmask", "--runtime", "--", "both.service"]
+    assert fake_systemd.calls[1:3] == [unmasks("both.service", runtime=True), RELOAD]
     assert fake_systemd.has_mask("both.service", "persistent")
     assert result["units"][0]["after"]["mask"] == "persistent"
     assert result["units"][0]["after"]["load_state"] == "masked"
@@ -157,7 +178,7 @@ def test_alias_link_followed_masks_its_unit_and_stays_idempotent(fake_systemd):
     fake_systemd.alias("sshd.service", "ssh.service")
     follow = MASK._replace(on_link="follow")
     result = run(fake_systemd, ["sshd"], follow)
-    assert fake_systemd.calls == [busctl("ssh.service"), ["mask", "--", "ssh.service"], busctl("ssh.service")]
+    assert fake_systemd.calls == [busctl("ssh.service"), masks("ssh.service"), RELOAD, busctl("ssh.service")]
     unit = result["units"][0]
     assert (unit["name"], unit["unit"]) == ("sshd", "ssh.service")
     assert unit["link"] == {"path": "/etc/systemd/system/sshd.service", "kind": "alias",
@@ -174,7 +195,7 @@ def test_alias_link_replaced_masks_only_the_name(fake_systemd):
     fake_systemd.place_unit_file("reboot.target")
     fake_systemd.alias("ctrl-alt-del.target", "reboot.target")
     result = run(fake_systemd, ["ctrl-alt-del.target"], MASK._replace(on_link="replace"))
-    assert fake_systemd.calls[1] == ["mask", "--force", "--", "ctrl-alt-del.target"]
+    assert fake_systemd.calls[1:3] == [masks("ctrl-alt-del.target", force=True), RELOAD]
     assert fake_systemd.has_mask("ctrl-alt-del.target", "persistent")
     assert not fake_systemd.has_mask("reboot.target", "persistent")
     assert result["units"][0]["link"]["action"] == "replace"
@@ -206,7 +227,7 @@ def test_templates_are_read_from_the_lookup_not_the_manager(fake_systemd):
     result = run(fake_systemd, ["getty@.service", "getty@tty1"])
     assert fake_systemd.calls == [
         busctl("getty@tty1.service"),
-        ["mask", "--", "getty@.service", "getty@tty1.service"],
+        masks("getty@.service", "getty@tty1.service"), RELOAD,
         busctl("getty@tty1.service"),
     ]
     template = result["units"][0]
@@ -259,7 +280,7 @@ def test_triggers_are_masked_with_their_units_in_the_same_call(fake_systemd):
         busctl("cups.service", "atd.service"),
         TRIGGERED_BY + ["cups.service", "atd.service"],
         busctl("cups.socket", "cups.path"),
-        ["mask", "--", "cups.service", "atd.service", "cups.socket", "cups.path"],
+        masks("cups.service", "atd.service", "cups.socket", "cups.path"), RELOAD,
         ["stop", "--", "cups.service", "cups.socket", "cups.path"],
         busctl("cups.service", "atd.service", "cups.socket", "cups.path"),
     ]
@@ -328,8 +349,8 @@ def test_a_failed_change_reloads_the_manager_for_the_changes_before_it(fake_syst
     monkeypatch.setattr(fake_systemd, "_unmask", fail_persistent)
     with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["a"], MaskRequest("unmasked", runtime=False, now=False))
-    assert verbs(fake_systemd) == ["busctl", "unmask", "unmask", "daemon-reload", "busctl"]
-    assert fake_systemd.calls[1] == ["unmask", "--runtime", "--no-reload", "--", "a.service"]
+    assert verbs(fake_systemd) == ["busctl", "UnmaskUnitFiles", "UnmaskUnitFiles", "daemon-reload", "busctl"]
+    assert fake_systemd.calls[1] == unmasks("a.service", runtime=True)
     assert "Access denied" in info.value.msg
     assert info.value.result["unmasked"] == ["a.service"]
     assert info.value.result["units"][0]["after"]["mask"] == "persistent"
@@ -391,7 +412,7 @@ def test_alias_in_run_is_overridden_by_a_persistent_mask(fake_systemd):
     fake_systemd.place_unit_file("ssh.service")
     os.symlink("/usr/lib/systemd/system/ssh.service", os.path.join(fake_systemd.dirs.runtime, "sshd.service"))
     result = run(fake_systemd, ["sshd"], MASK._replace(on_link="replace"))
-    assert fake_systemd.calls[1] == ["mask", "--", "sshd.service"]
+    assert fake_systemd.calls[1:3] == [masks("sshd.service"), RELOAD]
     assert result["units"][0]["link"]["action"] == "override"
     assert os.path.islink(os.path.join(fake_systemd.dirs.runtime, "sshd.service"))
 
@@ -400,7 +421,7 @@ def test_a_failing_first_call_still_reloads_for_what_it_wrote(fake_systemd):
     fake_systemd.fail["mask"] = (1, "", "Failed to mask unit: File exists")
     with pytest.raises(ModuleFailure):
         run(fake_systemd, ["a", "b"])
-    assert verbs(fake_systemd) == ["busctl", "mask", "daemon-reload", "busctl"]
+    assert verbs(fake_systemd) == ["busctl", "MaskUnitFiles", "daemon-reload", "busctl"]
     assert fake_systemd.calls[-1] == busctl("a.service", "b.service")
 
 
@@ -408,7 +429,7 @@ def test_a_change_that_cannot_be_read_back_reports_what_was_done(fake_systemd, m
     # Once the mask is made, neither busctl nor its fallback, show, can be read.
     def answer_until_masked(read):
         def answer(*args):
-            if any(c[0] == "mask" for c in fake_systemd.calls):
+            if ["daemon-reload"] in fake_systemd.calls:
                 return 1, "", "Failed to connect to bus"
             return read(*args)
         return answer
@@ -417,7 +438,7 @@ def test_a_change_that_cannot_be_read_back_reports_what_was_done(fake_systemd, m
     monkeypatch.setattr(fake_systemd, "_show", answer_until_masked(fake_systemd._show))
     with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["cron"])
-    assert verbs(fake_systemd) == ["busctl", "mask", "busctl", "show"]
+    assert verbs(fake_systemd) == ["busctl", "MaskUnitFiles", "daemon-reload", "busctl", "show"]
     assert "could not be read back" in info.value.msg
     assert info.value.result["changed"] is True
     assert info.value.result["masked"] == ["cron.service"]
@@ -495,12 +516,13 @@ def test_the_read_is_one_busctl_call_reported_with_its_path(fake_systemd):
     units = ["cron.service", "atd.service", "rsync.service", "telnet.socket"]
     assert fake_systemd.calls == [
         busctl(*units),
-        ["mask", "--", "cron.service", "rsync.service", "telnet.socket"],
+        masks("cron.service", "rsync.service", "telnet.socket"), RELOAD,
         ["stop", "--", "cron.service", "atd.service"],
         busctl(*units),
     ]
     assert result["commands"][0] == ["/usr/bin/busctl"] + busctl(*units)
-    assert result["commands"][1][0] == "/usr/bin/systemctl"
+    assert result["commands"][1] == ["/usr/bin/busctl"] + masks("cron.service", "rsync.service", "telnet.socket")
+    assert result["commands"][2][0] == "/usr/bin/systemctl"
     assert result["stopped"] == ["cron.service", "atd.service"]
 
 
@@ -521,6 +543,7 @@ def test_where_busctl_cannot_answer_show_does_with_the_same_result(make_fake, mo
     assert _without_commands(result) == _without_commands(expected)
     assert all(fake.has_mask(u, "persistent") for u in ("cron.service", "rsync.service", "telnet.socket"))
     units = ["cron.service", "atd.service", "rsync.service", "telnet.socket"]
+    # Where the bus did not answer the read, the change goes through systemctl too.
     changes = [["mask", "--", "cron.service", "rsync.service", "telnet.socket"],
                ["stop", "--", "cron.service", "atd.service"]]
     if broken == "no busctl":
@@ -530,6 +553,52 @@ def test_where_busctl_cannot_answer_show_does_with_the_same_result(make_fake, mo
         assert fake.calls == [busctl(*units), SHOW + units] + changes + [busctl(*units), SHOW + units]
         assert result["commands"][0][0] == "/usr/bin/busctl"
         assert result["commands"][1][0] == "/usr/bin/systemctl"
+
+
+def test_where_the_bus_names_other_units_the_change_goes_through_systemctl(fake_systemd, monkeypatch):
+    # The bus answers, but for other units than the unit files say: its manager
+    # is not trusted with the read, nor with the change.
+    busctl_answer = fake_systemd._busctl
+
+    def other_units(argv):
+        rc, out, err = busctl_answer(argv)
+        if argv[7] == "ListUnitsByNames":
+            reply = json.loads(out)
+            for row in reply["data"][0]:
+                row[0] = "other-" + row[0]
+            out = json.dumps(reply)
+        return rc, out, err
+
+    monkeypatch.setattr(fake_systemd, "_busctl", other_units)
+    result = run(fake_systemd, ["cron", "atd"])
+    assert verbs(fake_systemd) == ["busctl", "show", "mask", "busctl", "show"]
+    assert result["masked"] == ["cron.service", "atd.service"]
+
+
+def test_a_bus_that_failed_once_in_a_run_is_not_used_for_the_change(fake_systemd, monkeypatch):
+    # ListUnitsByPatterns (the dependents guard's question) fails, ListUnitsByNames answers.
+    fake_systemd.install("cron.service", active="active")
+    fake_systemd.place_unit_file("cron.service")
+    busctl_answer = fake_systemd._busctl
+
+    def patterns_fail(argv):
+        if argv[7] == "ListUnitsByPatterns":
+            return 1, "", "Failed to connect to bus: Connection refused"
+        return busctl_answer(argv)
+
+    monkeypatch.setattr(fake_systemd, "_busctl", patterns_fail)
+    scope = fake_systemd.scope()
+    run_masking(Systemctl(fake_systemd, scope), [RequestItem(None, ["cron"], MASK)], scope, dependents="warn")
+    assert "MaskUnitFiles" not in verbs(fake_systemd)
+    assert ["mask", "--", "cron.service"] in fake_systemd.calls
+
+
+def test_a_failed_mask_method_reports_the_managers_words_and_changes_no_more(fake_systemd):
+    fake_systemd.fail["mask"] = (1, "", "Failed to mask unit: File /etc/systemd/system/a.service already exists.")
+    with pytest.raises(ModuleFailure) as info:
+        run(fake_systemd, ["a", "b"])
+    assert "MaskUnitFiles" in info.value.msg and "already exists" in info.value.msg
+    assert verbs(fake_systemd) == ["busctl", "MaskUnitFiles", "daemon-reload", "busctl"]
 
 
 def test_without_busctl_a_second_run_is_one_show(fake_systemd):
@@ -597,9 +666,13 @@ def test_a_bus_row_that_is_not_a_unit_falls_back_to_show(fake_systemd, monkeypat
 
 def test_busctl_is_pointed_at_the_scopes_own_bus(fake_systemd):
     run(fake_systemd, ["cron"])
-    assert fake_systemd.environments[0]["DBUS_SYSTEM_BUS_ADDRESS"] == "unix:path=/run/dbus/system_bus_socket"
+    # The read and the mask go through the bus, pinned to the scope's own.
+    assert verbs(fake_systemd)[:2] == ["busctl", "MaskUnitFiles"]
+    assert all(fake_systemd.environments[i]["DBUS_SYSTEM_BUS_ADDRESS"] == "unix:path=/run/dbus/system_bus_socket"
+               for i in (0, 1))
     # systemctl reaches the manager itself, as it would without the module.
-    assert "DBUS_SYSTEM_BUS_ADDRESS" not in fake_systemd.environments[1]
+    assert verbs(fake_systemd)[2] == "daemon-reload"
+    assert "DBUS_SYSTEM_BUS_ADDRESS" not in fake_systemd.environments[2]
 
 
 def test_busctl_reaches_the_user_manager_through_the_users_own_bus(fake_systemd):
@@ -616,7 +689,8 @@ def test_the_user_manager_is_asked_on_the_user_bus(fake_systemd):
     result = run(fake_systemd, ["pulseaudio"], scope=user)
     assert fake_systemd.calls == [
         ["--user"] + busctl("pulseaudio.service")[1:],
-        ["--user", "mask", "--", "pulseaudio.service"],
+        ["--user"] + masks("pulseaudio.service")[1:],
+        ["--user", "daemon-reload"],
         ["--user"] + busctl("pulseaudio.service")[1:],
     ]
     assert result["masked"] == ["pulseaudio.service"]
@@ -640,7 +714,7 @@ def test_only_the_units_that_change_are_read_again(fake_systemd):
     result = run(fake_systemd, ["a", "b", "c", "d"], MASK_RUNTIME)
     assert fake_systemd.calls == [
         busctl("a.service", "b.service", "c.service", "d.service"),
-        ["mask", "--runtime", "--", "a.service", "c.service"],
+        masks("a.service", "c.service", runtime=True), RELOAD,
         busctl("a.service", "c.service"),
     ]
     assert [u["changed"] for u in result["units"]] == [True, False, True, False]
@@ -678,10 +752,10 @@ def test_items_with_different_options_are_one_read_one_call_per_action_one_read(
     result = run_items(fake_systemd, _mixed_scene(fake_systemd))
     assert fake_systemd.calls == [
         busctl("a.service", "b.service", "g.service", "c.service", "d.service", "e.service", "f.service"),
-        ["unmask", "--runtime", "--no-reload", "--", "e.service"],
-        ["unmask", "--no-reload", "--", "d.service"],
-        ["mask", "--no-reload", "--", "a.service", "b.service", "f.service"],
-        ["mask", "--runtime", "--", "c.service"],
+        unmasks("e.service", runtime=True),
+        unmasks("d.service"),
+        masks("a.service", "b.service", "f.service"),
+        masks("c.service", runtime=True), RELOAD,
         ["stop", "--", "f.service"],
         # g.service was masked already: it is not read again.
         busctl("a.service", "b.service", "c.service", "d.service", "e.service", "f.service"),
@@ -742,7 +816,7 @@ def test_an_alias_and_its_unit_in_two_items_must_agree(fake_systemd):
 def test_a_unit_in_two_items_with_the_same_options_is_planned_once(fake_systemd):
     items = [item(0, ["cron"], MASK), item(1, ["cron.service", "atd"], MASK._replace(on_link="follow"))]
     result = run_items(fake_systemd, items)
-    assert [c for c in fake_systemd.calls if c[0] == "mask"] == [["mask", "--", "cron.service", "atd.service"]]
+    assert [c for c in fake_systemd.calls if "MaskUnitFiles" in c] == [masks("cron.service", "atd.service")]
     assert [(u["name"], u["unit"], u["changed"]) for u in result["units"]] == [
         ("cron", "cron.service", True), ("cron.service", "cron.service", True), ("atd", "atd.service", True)]
     assert result["masked"] == ["cron.service", "atd.service"]
@@ -786,8 +860,8 @@ def test_triggers_are_taken_for_the_item_that_asks_them_with_its_request(fake_sy
         busctl("cups.service", "avahi-daemon.service"),
         TRIGGERED_BY + ["cups.service"],
         busctl("cups.socket"),
-        ["mask", "--no-reload", "--", "cups.service", "cups.socket"],
-        ["mask", "--runtime", "--", "avahi-daemon.service"],
+        masks("cups.service", "cups.socket"),
+        masks("avahi-daemon.service", runtime=True), RELOAD,
         ["stop", "--", "cups.service", "cups.socket"],
         busctl("cups.service", "avahi-daemon.service", "cups.socket"),
     ]
@@ -844,7 +918,7 @@ def test_an_instance_whose_template_is_unmasked_is_read_again_and_verified(fake_
     result = run_items(fake_systemd, items)
     assert fake_systemd.calls == [
         busctl("getty@tty1.service"),
-        ["unmask", "--", "getty@.service"],
+        unmasks("getty@.service"), RELOAD,
         busctl("getty@tty1.service"),
     ]
     instance = result["units"][1]
@@ -914,7 +988,7 @@ def test_a_trigger_named_in_another_item_asked_the_same_is_acted_on_once(fake_sy
 def test_a_unit_named_twice_is_asked_of_the_manager_once(fake_systemd):
     items = [item(0, ["cron"], MASK), item(1, ["cron.service"], MASK)]
     run_items(fake_systemd, items)
-    reads = [call for call in fake_systemd.calls if call[0] == "--system"]
+    reads = [call for call in fake_systemd.calls if call[0] == "--system" and call[7] == "ListUnitsByNames"]
     assert reads and all(call[9:] == ["1", "cron.service"] for call in reads)
 
 

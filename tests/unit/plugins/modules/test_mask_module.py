@@ -189,7 +189,8 @@ def test_a_mixed_baseline_is_one_module_call(capsys, monkeypatch, fake_systemd):
     # Before the read, which units are loaded; after it, what depends on cups.service,
     # the one loaded unit to mask.
     assert [argv[1] if argv[0].endswith("/systemctl") else argv[8] for argv in result["commands"]] == [
-        "ListUnitsByPatterns", "ListUnitsByNames", "show", "unmask", "mask", "mask", "stop", "ListUnitsByNames"]
+        "ListUnitsByPatterns", "ListUnitsByNames", "show", "UnmaskUnitFiles", "MaskUnitFiles", "MaskUnitFiles",
+        "daemon-reload", "stop", "ListUnitsByNames"]
     assert fake_systemd.has_mask("avahi-daemon.service", "runtime")
 
 
