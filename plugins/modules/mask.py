@@ -266,8 +266,8 @@ notes:
     the unit masked (by a package's mask, say), is refused before any change.
     After the change, the module reads the units that changed again and fails if
     systemd's load state is not what was planned.
-  - When several units are changed and one C(systemctl) call fails, the module
-    reads the units again and its result still lists what did change.
+  - When several units are changed and one call fails, the module reads the
+    units again and its result still lists what did change.
   - Where no manager runs (O(root), O(scope=global), or a host where systemd is
     not running), RV(units[].before.active_state) is V(null) and only unit
     files change.
@@ -276,9 +276,17 @@ notes:
     load state and active state for all of them at once; where C(busctl) or the
     bus is missing, C(systemctl show) does the same, slower. With O(triggers),
     one C(systemctl show) reads C(TriggeredBy).
-  - The C(systemctl) commands run are C(mask), C(unmask), C(stop), C(show) (see
-    above, and O(dependents)) and, after a failed change, C(daemon-reload) (see systemctl(1));
-    RV(commands) lists every command run, reads included.
+  - Where the manager answered the read through C(busctl), masks and unmasks
+    are the manager's own C(MaskUnitFiles) and C(UnmaskUnitFiles) methods (what
+    C(systemctl mask) and C(unmask) call), one call for each kind of change,
+    then one C(systemctl daemon-reload). C(systemctl mask) asks the manager
+    about each unit before and after the method, for a notice and a warning,
+    which costs more than the mask itself; the module checks the names and the
+    triggers of all units at once instead. Where the bus did not answer,
+    C(systemctl mask) and C(unmask) make the change.
+  - The C(systemctl) commands run are C(mask), C(unmask) (where the bus did not
+    answer), C(daemon-reload), C(stop) and C(show) (see above, and
+    O(dependents)); RV(commands) lists every command run, reads included.
 seealso:
   - module: ansible.builtin.systemd_service
   - module: sysguard.systemd.mask_info
@@ -570,7 +578,9 @@ commands:
   sample:
     - [/usr/bin/busctl, --system, --json=short, "--", call, org.freedesktop.systemd1, /org/freedesktop/systemd1,
        org.freedesktop.systemd1.Manager, ListUnitsByNames, as, "2", ssh.service, telnet.socket]
-    - [/usr/bin/systemctl, mask, "--", ssh.service, telnet.socket]
+    - [/usr/bin/busctl, --system, --json=short, "--", call, org.freedesktop.systemd1, /org/freedesktop/systemd1,
+       org.freedesktop.systemd1.Manager, MaskUnitFiles, asbb, "2", ssh.service, telnet.socket, "false", "false"]
+    - [/usr/bin/systemctl, daemon-reload]
     - [/usr/bin/systemctl, stop, "--", ssh.service]
     - [/usr/bin/busctl, --system, --json=short, "--", call, org.freedesktop.systemd1, /org/freedesktop/systemd1,
        org.freedesktop.systemd1.Manager, ListUnitsByNames, as, "2", ssh.service, telnet.socket]

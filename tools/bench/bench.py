@@ -97,8 +97,8 @@ FLEET_BUILTIN_LABEL = ("ansible.builtin.systemd_service loops (runtime masks: an
 
 # Run in this order on the same 200 units, each command finds the state the one
 # before it left: (key, label, shell command on the names in "$@").
-LIST_UNITS_BY_NAMES = ("busctl --json=short call org.freedesktop.systemd1 /org/freedesktop/systemd1"
-                       " org.freedesktop.systemd1.Manager ListUnitsByNames as $# \"$@\"")
+MANAGER_CALL = "busctl --json=short call org.freedesktop.systemd1 /org/freedesktop/systemd1 org.freedesktop.systemd1.Manager"
+LIST_UNITS_BY_NAMES = MANAGER_CALL + " ListUnitsByNames as $# \"$@\""
 COST_COMMANDS = (
     ("list_units", "list-units --all (every loaded unit)", "systemctl list-units --all --plain --no-legend --full"),
     ("by_names_unloaded", "busctl ListUnitsByNames, not loaded", LIST_UNITS_BY_NAMES),
@@ -114,6 +114,9 @@ COST_COMMANDS = (
     ("unmask", "unmask (with its daemon-reload)", "systemctl unmask -- \"$@\""),
     ("mask_no_reload", "mask --no-reload", "systemctl mask --no-reload -- \"$@\""),
     ("daemon_reload", "daemon-reload (after mask --no-reload)", "systemctl daemon-reload"),
+    # The module's way where the bus answers: the manager's own methods, one reload after them.
+    ("unmask_method", "busctl UnmaskUnitFiles (no reload)", MANAGER_CALL + " UnmaskUnitFiles asb $# \"$@\" false"),
+    ("mask_method", "busctl MaskUnitFiles (no reload)", MANAGER_CALL + " MaskUnitFiles asbb $# \"$@\" false false"),
 )
 
 
