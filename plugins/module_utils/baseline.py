@@ -8,6 +8,8 @@ sysguard.systemd.masking_batches. Pure: no I/O.
 
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import (
     InvalidUnitName,
     parse_unit_name,
@@ -15,6 +17,8 @@ from ansible_collections.sysguard.systemd.plugins.module_utils.unit_names import
 
 ITEM_OPTIONS = ("state", "runtime", "now", "triggers")
 """Options an item may set for itself; the rest come from the role's defaults."""
+
+BOOLEAN_OPTIONS = ("runtime", "now", "triggers")
 
 ITEM_LABELS = ("control", "title")
 """What an item may say of itself without changing what is done: the ID of the
@@ -182,6 +186,14 @@ def _read_item(item, defaults, source):
                 source, item["name"], label, value,
                 " (quote it: YAML reads 2.10 as the number 2.1)" if isinstance(value, float) else "")
     options = dict((o, item.get(o, defaults.get(o))) for o in ITEM_OPTIONS)
+    for option in BOOLEAN_OPTIONS:
+        # An inventory, -e or a survey can send "false", which Python reads as true
+        # when two layers' requests are merged: read it as Ansible reads a boolean.
+        try:
+            options[option] = boolean(options[option], strict=True)
+        except TypeError:
+            return None, None, "%s: %s has %s %r%s, expected true or false" % (
+                source, item["name"], option, options[option], "" if option in item else " (the role's default)")
     if options["state"] not in STATES:
         return None, None, "%s: %s has state %r, expected masked or unmasked" % (
             source, item["name"], options["state"])

@@ -95,6 +95,28 @@ def test_malformed_items_name_their_source(item, message):
     assert message in str(info.value)
 
 
+def test_boolean_options_written_as_strings_are_read_as_ansible_reads_them():
+    # "false" from an inventory or a survey is false: the layers merge to a runtime mask.
+    result = plan_baseline({
+        "masking_units__all": [{"name": "cron", "runtime": "true", "now": "false"}],
+        "masking_units__web": [{"name": "cron", "runtime": "yes", "now": "no", "triggers": "False"}],
+    }, dict(DEFAULTS, runtime="false"))
+    assert result["batches"] == [
+        {"state": "masked", "runtime": True, "now": False, "triggers": False, "name": ["cron.service"]}]
+
+
+@pytest.mark.parametrize(("layers", "defaults", "message"), [
+    ({"masking_units__web": [{"name": "cron", "now": "maybe"}]}, DEFAULTS,
+     "masking_units__web: cron has now 'maybe', expected true or false"),
+    ({"masking_units__web": ["cron"]}, dict(DEFAULTS, runtime="sometimes"),
+     "masking_units__web: cron has runtime 'sometimes' (the role's default), expected true or false"),
+])
+def test_a_boolean_option_that_is_not_one_is_refused_naming_the_unit(layers, defaults, message):
+    with pytest.raises(BaselineError) as info:
+        plan_baseline(layers, defaults)
+    assert message in str(info.value)
+
+
 @pytest.mark.parametrize("layer", ["cron", {"name": "cron"}])
 def test_a_layer_that_is_not_a_list_is_refused_not_read_letter_by_letter(layer):
     with pytest.raises(BaselineError) as failure:
