@@ -54,7 +54,7 @@ $(VENV)/.bench-installed: requirements/bench.txt $(VENV)/.installed
 	$(VENV)/bin/python -m pip install -qq --disable-pip-version-check -r requirements/bench.txt
 	touch $@
 
-# Takes 50 to 60 minutes: the builtin loops (200 units, and the fleet) take most of it.
+# Takes about an hour: the builtin loops (200 units, and the fleet) take most of it.
 bench: venv images $(VENV)/.bench-installed
 	python tools/bench/bench.py $(BENCH_ARGS)
 

@@ -185,15 +185,18 @@ def _read_item(item, defaults, source):
             return None, None, "%s: %s has %s %r, expected a string%s" % (
                 source, item["name"], label, value,
                 " (quote it: YAML reads 2.10 as the number 2.1)" if isinstance(value, float) else "")
-    options = dict((o, item.get(o, defaults.get(o))) for o in ITEM_OPTIONS)
+    # An option left empty (now: ~) is left out: the role's default applies.
+    options = dict((o, defaults.get(o) if item.get(o) is None else item[o]) for o in ITEM_OPTIONS)
     for option in BOOLEAN_OPTIONS:
         # An inventory, -e or a survey can send "false", which Python reads as true
         # when two layers' requests are merged: read it as Ansible reads a boolean.
+        # An empty default is false, as the module's own default is.
         try:
-            options[option] = boolean(options[option], strict=True)
+            options[option] = boolean(options[option], strict=True) if options[option] is not None else False
         except TypeError:
             return None, None, "%s: %s has %s %r%s, expected true or false" % (
-                source, item["name"], option, options[option], "" if option in item else " (the role's default)")
+                source, item["name"], option, options[option],
+                "" if item.get(option) is not None else " (the role's default)")
     if options["state"] not in STATES:
         return None, None, "%s: %s has state %r, expected masked or unmasked" % (
             source, item["name"], options["state"])

@@ -9,6 +9,7 @@ can never be read as an option. No shell is involved.
 from __future__ import annotations
 
 import json
+import os
 
 from ansible_collections.sysguard.systemd.plugins.module_utils.unit_state import parse_show
 
@@ -47,7 +48,10 @@ class Systemctl:
         self._environment = dict(_ENVIRONMENT, **scope.environment)
         self.path = module.get_bin_path("systemctl", required=True)
         # busctl comes with systemd; where a distribution leaves it out, `show` does its work, slower.
-        self.busctl = module.get_bin_path("busctl") if scope.manager else None
+        # In a chroot (or with SYSTEMD_OFFLINE=1) systemctl works on the files and leaves
+        # the manager alone, while busctl could still reach the manager of the host around
+        # it through a shared /run: the bus is left out there, for reads and changes.
+        self.busctl = module.get_bin_path("busctl") if scope.manager and not systemctl_offline() else None
         # busctl goes through the bus, systemctl (as root) straight to the manager: the bus
         # addresses are pinned to the scope's own, so that an inherited
         # DBUS_*_BUS_ADDRESS cannot make busctl ask another manager than systemctl acts on.
@@ -163,24 +167,36 @@ class Systemctl:
         Where the manager has answered through busctl, its MaskUnitFiles
         method does it: the method `systemctl mask` calls, without what
         systemctl asks the manager of each unit around it (whether it exists,
-        for a notice; which units trigger it, for a warning), two questions a
-        unit that cost more than the mask itself. The module checks the names
-        and the triggers itself, for all units at once. Elsewhere (no
-        manager, no busctl, no bus), `systemctl mask`.
+        for a notice; which units trigger it, for a warning, both on output
+        the module never showed), two questions a unit that cost more than the
+        mask itself. Elsewhere (no manager, no busctl, a bus that failed or
+        answered for other units), or where the method fails, `systemctl mask`.
         """
         # force replaces a link already at the name (on_link=replace); the plan
         # never asks it where a file is there.
         if self._bus_answers is True:
-            self._call_manager("MaskUnitFiles", "asbb", len(units), *(list(units) + [_bool(runtime), _bool(force)]))
-            return self._reload_after_bus_call(reload)
+            try:
+                self._call_manager("MaskUnitFiles", "asbb", len(units),
+                                   *(list(units) + [_bool(runtime), _bool(force)]))
+            except SystemctlError:
+                # The bus went away, or the method refused a unit after masking others:
+                # systemctl does the same again (a mask made already stays as it is) and
+                # reports a refusal in its own words.
+                self._bus_answers = False
+            else:
+                return self._reload_after_bus_call(reload)
         flags = _flags(runtime, reload and self._scope.manager) + (["--force"] if force else [])
         return self._run(["mask"] + flags + ["--"] + list(units))
 
     def unmask(self, units, runtime=False, reload=True):
         """Unmask ``units``, as mask() masks them: UnmaskUnitFiles or `systemctl unmask`."""
         if self._bus_answers is True:
-            self._call_manager("UnmaskUnitFiles", "asb", len(units), *(list(units) + [_bool(runtime)]))
-            return self._reload_after_bus_call(reload)
+            try:
+                self._call_manager("UnmaskUnitFiles", "asb", len(units), *(list(units) + [_bool(runtime)]))
+            except SystemctlError:
+                self._bus_answers = False  # as in mask()
+            else:
+                return self._reload_after_bus_call(reload)
         return self._run(["unmask"] + _flags(runtime, reload and self._scope.manager) + ["--"] + list(units))
 
     def _reload_after_bus_call(self, reload):
@@ -205,6 +221,39 @@ def _listed_units(rows):
             raise ValueError("unexpected ListUnitsByNames row: %r" % (row,))
         listed.append((row[0], row[2], row[3]))
     return listed
+
+
+def systemctl_offline(environ=None, same_root=None):
+    """Whether systemctl would work on the unit files without the manager, as it
+    decides (systemd's running_in_chroot_or_offline): SYSTEMD_OFFLINE where it
+    reads as a boolean, else whether / is another directory than PID 1's root. Where
+    that cannot be told (no right to look at PID 1's root), not offline, as systemctl.
+    """
+    environ = os.environ if environ is None else environ
+    offline = _boolean_or_none(environ.get("SYSTEMD_OFFLINE"))
+    if offline is not None:
+        return offline
+    return not (same_root or _same_root_as_pid1)()
+
+
+def _same_root_as_pid1():
+    try:
+        ours, pid1 = os.stat("/"), os.stat("/proc/1/root")
+    except OSError:
+        return True
+    return (ours.st_dev, ours.st_ino) == (pid1.st_dev, pid1.st_ino)
+
+
+def _boolean_or_none(value):
+    # systemd's parse_boolean.
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if value in ("1", "yes", "y", "true", "t", "on"):
+        return True
+    if value in ("0", "no", "n", "false", "f", "off"):
+        return False
+    return None
 
 
 def _bool(value):

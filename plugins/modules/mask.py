@@ -16,8 +16,8 @@ description:
     list of items each with its own options (persistent and runtime masks,
     unmasks, stops), which one call plans and applies together.
   - Reads the state of all units in one batch, plans the change, applies it with
-    one C(systemctl) call per kind of action, then reads the units that changed
-    again and fails if the change did not take effect.
+    one call per kind of action, then reads the units that changed again and
+    fails if the change did not take effect.
   - Tells persistent masks (in C(/etc/systemd/system)) and runtime masks (in
     C(/run/systemd/system), gone at the next reboot) apart, and removes runtime
     masks on unmask, which plain C(systemctl unmask) does not.
@@ -60,8 +60,8 @@ options:
     description:
       - The units as items, each with its own options, for a run that mixes
         persistent masks, runtime masks, unmasks and stops. One call reads all
-        of them once, plans them together, and runs one C(systemctl) call per kind
-        of action for all items (unmasks first, then masks, then stops).
+        of them once, plans them together, and makes one call per kind of action
+        for all items (unmasks first, then masks, then stops).
       - An option an item leaves out takes the value of the module option of the
         same name (O(state), O(runtime), O(now), O(triggers), O(on_link)), except
         that an item with C(state=unmasked) does not take O(now) on.
@@ -279,11 +279,16 @@ notes:
   - Where the manager answered the read through C(busctl), masks and unmasks
     are the manager's own C(MaskUnitFiles) and C(UnmaskUnitFiles) methods (what
     C(systemctl mask) and C(unmask) call), one call for each kind of change,
-    then one C(systemctl daemon-reload). C(systemctl mask) asks the manager
-    about each unit before and after the method, for a notice and a warning,
-    which costs more than the mask itself; the module checks the names and the
-    triggers of all units at once instead. Where the bus did not answer,
-    C(systemctl mask) and C(unmask) make the change.
+    then one C(systemctl daemon-reload). C(systemctl mask) also asks the manager
+    about each unit, before the method and after it, for a notice (the unit
+    does not exist) and a warning (units that can still start it) on its
+    output, which the module never showed; those questions cost more than the
+    mask itself. O(unknown_names) and O(triggers) are the module's own answers
+    to both. Where C(busctl) is missing, a C(busctl) call failed in the run, the
+    bus named other units than the unit files say, or C(systemctl) would work
+    without the manager (in a chroot, or with E(SYSTEMD_OFFLINE)), C(systemctl
+    mask) and C(unmask) make the change; a method call that fails is made again
+    with them.
   - The C(systemctl) commands run are C(mask), C(unmask) (where the bus did not
     answer), C(daemon-reload), C(stop) and C(show) (see above, and
     O(dependents)); RV(commands) lists every command run, reads included.

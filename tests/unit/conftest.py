@@ -54,6 +54,7 @@ class FakeSystemd:
         self.busctl = True
         self.reverse = {}  # unit -> {RequiredBy, BoundBy, RequisiteOf: [units]}, as systemd keeps them
         self.loaded = set()  # units the manager has loaded; reading a unit loads it
+        self.refuse = set()  # units mask and unmask refuse, going on with the others as systemd does
 
     # Setting up the scene.
     def install(self, unit, active="inactive", file_state="enabled"):
@@ -230,14 +231,19 @@ class FakeSystemd:
 
     def _mask(self, options, units):
         directory = self.dirs.runtime if "--runtime" in options else self.dirs.persistent
+        refused = [unit for unit in units if unit in self.refuse]
         for unit in units:
             path = os.path.join(directory, unit)
+            if unit in refused:
+                continue
             if "--force" in options and os.path.islink(path) and not self.has_mask(unit, "runtime" if "--runtime" in options else "persistent"):
                 os.unlink(path)
             if os.path.lexists(path) and not self.has_mask(unit, "runtime" if "--runtime" in options else "persistent"):
                 return 1, "", "Failed to mask unit: File %s already exists." % path
             if not os.path.lexists(path):
                 os.symlink("/dev/null", path)
+        if refused:
+            return 1, "", "Failed to mask unit: File %s already exists." % os.path.join(directory, refused[0])
         return 0, "", ""
 
     def _daemon_reload(self, options, units):

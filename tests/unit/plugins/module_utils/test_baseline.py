@@ -96,12 +96,15 @@ def test_malformed_items_name_their_source(item, message):
 
 
 def test_boolean_options_written_as_strings_are_read_as_ansible_reads_them():
-    # "false" from an inventory or a survey is false: the layers merge to a runtime mask.
+    # "false" from an inventory or a survey is false, in an item or in the role's
+    # defaults; an empty option takes the default, an empty default is false.
     result = plan_baseline({
-        "masking_units__all": [{"name": "cron", "runtime": "true", "now": "false"}],
-        "masking_units__web": [{"name": "cron", "runtime": "yes", "now": "no", "triggers": "False"}],
-    }, dict(DEFAULTS, runtime="false"))
+        "masking_units__all": [{"name": "cron", "runtime": "true", "now": "false"}, "atd"],
+        "masking_units__web": [{"name": "cron", "runtime": "yes", "now": "no", "triggers": "False"},
+                               {"name": "atd", "now": None}],
+    }, dict(DEFAULTS, runtime="false", now="true", triggers=None))
     assert result["batches"] == [
+        {"state": "masked", "runtime": False, "now": True, "triggers": False, "name": ["atd.service"]},
         {"state": "masked", "runtime": True, "now": False, "triggers": False, "name": ["cron.service"]}]
 
 

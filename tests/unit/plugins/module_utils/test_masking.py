@@ -8,7 +8,8 @@ import pytest
 from ansible_collections.sysguard.systemd.plugins.module_utils.mask_plan import MaskRequest
 from ansible_collections.sysguard.systemd.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.sysguard.systemd.plugins.module_utils.masking import RequestItem, run_masking
-from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl
+from ansible_collections.sysguard.systemd.plugins.module_utils import systemctl as systemctl_module
+from ansible_collections.sysguard.systemd.plugins.module_utils.systemctl import Systemctl, systemctl_offline
 
 
 # The manager's answer for many units in one D-Bus call; `show` where that cannot be had.
@@ -349,7 +350,9 @@ def test_a_failed_change_reloads_the_manager_for_the_changes_before_it(fake_syst
     monkeypatch.setattr(fake_systemd, "_unmask", fail_persistent)
     with pytest.raises(ModuleFailure) as info:
         run(fake_systemd, ["a"], MaskRequest("unmasked", runtime=False, now=False))
-    assert verbs(fake_systemd) == ["busctl", "UnmaskUnitFiles", "UnmaskUnitFiles", "daemon-reload", "busctl"]
+    # The refused method is asked again of systemctl, which refuses too.
+    assert verbs(fake_systemd) == ["busctl", "UnmaskUnitFiles", "UnmaskUnitFiles", "unmask", "daemon-reload",
+                                   "busctl"]
     assert fake_systemd.calls[1] == unmasks("a.service", runtime=True)
     assert "Access denied" in info.value.msg
     assert info.value.result["unmasked"] == ["a.service"]
@@ -421,7 +424,7 @@ def test_a_failing_first_call_still_reloads_for_what_it_wrote(fake_systemd):
     fake_systemd.fail["mask"] = (1, "", "Failed to mask unit: File exists")
     with pytest.raises(ModuleFailure):
         run(fake_systemd, ["a", "b"])
-    assert verbs(fake_systemd) == ["busctl", "MaskUnitFiles", "daemon-reload", "busctl"]
+    assert verbs(fake_systemd) == ["busctl", "MaskUnitFiles", "mask", "daemon-reload", "busctl"]
     assert fake_systemd.calls[-1] == busctl("a.service", "b.service")
 
 
@@ -593,12 +596,51 @@ def test_a_bus_that_failed_once_in_a_run_is_not_used_for_the_change(fake_systemd
     assert ["mask", "--", "cron.service"] in fake_systemd.calls
 
 
-def test_a_failed_mask_method_reports_the_managers_words_and_changes_no_more(fake_systemd):
-    fake_systemd.fail["mask"] = (1, "", "Failed to mask unit: File /etc/systemd/system/a.service already exists.")
+def test_a_unit_the_manager_refuses_leaves_the_others_masked_and_systemctl_says_why(fake_systemd):
+    # The manager masks what it can and refuses a.service; asked again, systemctl
+    # leaves b.service's mask as it is and refuses a.service in its own words.
+    fake_systemd.refuse.add("a.service")
     with pytest.raises(ModuleFailure) as info:
-        run(fake_systemd, ["a", "b"])
-    assert "MaskUnitFiles" in info.value.msg and "already exists" in info.value.msg
-    assert verbs(fake_systemd) == ["busctl", "MaskUnitFiles", "daemon-reload", "busctl"]
+        run(fake_systemd, ["a", "b", "c"], MASK)
+    assert verbs(fake_systemd) == ["busctl", "MaskUnitFiles", "mask", "daemon-reload", "busctl"]
+    assert "systemctl mask -- a.service b.service c.service' failed" in info.value.msg
+    assert "/etc/systemd/system/a.service already exists" in info.value.msg
+    assert info.value.result["masked"] == ["b.service", "c.service"]
+    assert fake_systemd.has_mask("b.service", "persistent") and not fake_systemd.has_mask("a.service", "persistent")
+
+
+def test_a_bus_that_goes_away_during_the_change_leaves_it_to_systemctl(fake_systemd, monkeypatch):
+    busctl_answer = fake_systemd._busctl
+
+    def gone_at_the_change(argv):
+        if argv[7] in ("MaskUnitFiles", "UnmaskUnitFiles"):
+            return 1, "", "Failed to connect to bus: Connection refused"
+        return busctl_answer(argv)
+
+    monkeypatch.setattr(fake_systemd, "_busctl", gone_at_the_change)
+    result = run_items(fake_systemd, [item(0, ["a", "b"], MASK), item(1, ["c"], MASK_RUNTIME)])
+    # The first change fell back to systemctl; the next went there straight.
+    assert verbs(fake_systemd) == ["busctl", "MaskUnitFiles", "mask", "mask", "busctl"]
+    assert fake_systemd.calls[2:4] == [["mask", "--no-reload", "--", "a.service", "b.service"],
+                                       ["mask", "--runtime", "--", "c.service"]]
+    assert result["masked"] == ["a.service", "b.service", "c.service"]
+
+
+@pytest.mark.parametrize(("environ", "same_root", "offline"), [
+    ({}, True, False),
+    ({}, False, True),  # a chroot: systemctl leaves the manager alone
+    ({"SYSTEMD_OFFLINE": "1"}, True, True),
+    ({"SYSTEMD_OFFLINE": "no"}, False, False),  # systemctl takes the variable over the chroot
+    ({"SYSTEMD_OFFLINE": "maybe"}, False, True),
+])
+def test_systemctl_offline_is_decided_as_systemctl_decides(environ, same_root, offline):
+    assert systemctl_offline(environ, lambda: same_root) is offline
+
+
+def test_where_systemctl_works_offline_neither_reads_nor_changes_go_through_the_bus(fake_systemd, monkeypatch):
+    monkeypatch.setattr(systemctl_module, "systemctl_offline", lambda: True)
+    run(fake_systemd, ["cron", "atd"])
+    assert verbs(fake_systemd) == ["show", "mask", "show"]
 
 
 def test_without_busctl_a_second_run_is_one_show(fake_systemd):
